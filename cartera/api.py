@@ -1,0 +1,96 @@
+"""The REST API under /api/: OpenAPI 3 at /api/openapi.json, offline docs at /api/docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from cartera.accounts.models import ApiToken, TokenScope
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer <token>``; read-scoped tokens may only read."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = ApiToken.authenticate(token)
+        if found is None:
+            return None
+        if found.scope == TokenScope.READ and request.method not in _SAFE_METHODS:
+            raise HttpError(403, _("This token may only read."))
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="Cartera API",
+    version="1",
+    description=(
+        "Customer register of Cartera. Authenticate with `Authorization: Bearer <token>` "
+        "(create one with `cartera token create <username>`) or with the browser session. "
+        "Validation errors answer 422 with `detail[].loc` naming the field path."
+    ),
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    detail = [
+        {"loc": list(e.get("loc", [])), "msg": _translate_pydantic(e), "type": e.get("type", "")}
+        for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": _("You do not have permission to do this.")}, status=403
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Authentication required.")}, status=401)
+
+
+def _translate_pydantic(error: dict[str, Any]) -> str:
+    """Pydantic's messages are English only: say the common ones in the user's language."""
+    kind = error.get("type", "")
+    messages = {
+        "missing": _("This field is required."),
+        "string_type": _("Enter a text value."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "bool_parsing": _("Enter true or false."),
+        "bool_type": _("Enter true or false."),
+        "decimal_parsing": _("Enter a number."),
+        "decimal_type": _("Enter a number."),
+        "date_from_datetime_parsing": _("Enter a valid date."),
+        "date_parsing": _("Enter a valid date."),
+        "datetime_parsing": _("Enter a valid date and time."),
+        "list_type": _("Enter a list."),
+        "dict_type": _("Enter an object."),
+        "model_attributes_type": _("Enter an object."),
+        "json_invalid": _("The request body is not valid JSON."),
+        "extra_forbidden": _("This field is not known."),
+        "string_too_long": _("This text is too long."),
+        "greater_than_equal": _("This number is too small."),
+        "less_than_equal": _("This number is too large."),
+        "literal_error": _("Select a valid choice."),
+        "enum": _("Select a valid choice."),
+    }
+    return messages.get(kind, str(error.get("msg", _("Enter a valid value."))))
+
+
+api.add_router("/", "cartera.customers.api.router")

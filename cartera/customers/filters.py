@@ -1,0 +1,157 @@
+"""Search, filters and sorting of the customer list: one definition for the UI and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from cartera.accounts.models import User
+from cartera.core.countries import country_choices
+from cartera.core.forms import set_choices
+from cartera.customers.models import (
+    Address,
+    Customer,
+    CustomerGroup,
+    CustomerQuerySet,
+    CustomField,
+    CustomFieldType,
+    Stage,
+    Status,
+    Tag,
+)
+
+SORTS = {
+    "name": ("legal_name", "id"),
+    "-name": ("-legal_name", "-id"),
+    "code": ("code",),
+    "-code": ("-code",),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+
+
+class CustomerFilter(forms.Form):
+    """Reads the list's state from a URL query string and applies it to a queryset."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices]
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"), required=False, queryset=CustomerGroup.objects.all(),
+        empty_label=_("All groups"),
+    )  # fmt: skip
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), required=False, queryset=User.objects.filter(is_active=True),
+        empty_label=_("All owners"),
+    )  # fmt: skip
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    region = forms.CharField(label=_("Region"), required=False, max_length=8)
+    follow_up = forms.NullBooleanField(
+        label=_("Follow-up"),
+        required=False,
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+    tag = forms.ModelChoiceField(
+        label=_("Tag"), required=False, queryset=Tag.objects.all(), to_field_name="name",
+        empty_label=_("All tags"),
+    )  # fmt: skip
+    archived = forms.BooleanField(label=_("Archived"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("name", _("Name (A–Z)")),
+            ("-name", _("Name (Z–A)")),
+            ("code", _("Code")),
+            ("-created", _("Newest first")),
+            ("created", _("Oldest first")),
+            ("-updated", _("Recently changed")),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "country", [("", _("All countries")), *country_choices()])
+        self.custom_fields = list(CustomField.objects.filter(is_active=True))
+        for definition in self.custom_fields:
+            name = f"cf_{definition.key}"
+            if definition.field_type == CustomFieldType.CHOICE:
+                choices = [("", _("Any")), *((c, c) for c in definition.choice_list)]
+                self.fields[name] = forms.ChoiceField(
+                    label=definition.label, required=False, choices=choices
+                )
+            elif definition.field_type == CustomFieldType.BOOLEAN:
+                self.fields[name] = forms.NullBooleanField(
+                    label=definition.label,
+                    required=False,
+                    widget=forms.Select(
+                        choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+                    ),
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    label=definition.label, required=False, max_length=100
+                )
+
+    def apply(self, queryset: CustomerQuerySet) -> CustomerQuerySet:
+        """The queryset narrowed by the valid filters; invalid ones are ignored and reported."""
+        data = self.cleaned_data if self.is_valid() else self._valid_part()
+        qs = queryset.archived() if data.get("archived") else queryset.current()
+        if data.get("q"):
+            qs = qs.search(data["q"])
+        for name in ("stage", "status"):
+            if data.get(name):
+                qs = qs.filter(**{name: data[name]})
+        if data.get("group"):
+            qs = qs.filter(group=data["group"])
+        if data.get("owner"):
+            qs = qs.filter(owner=data["owner"])
+        if data.get("follow_up") is not None:
+            qs = qs.filter(follow_up=data["follow_up"])
+        if data.get("tag"):
+            qs = qs.filter(tags=data["tag"])
+        if data.get("country") or data.get("region"):
+            addresses = Address.objects.filter(customer=OuterRef("pk"))
+            if data.get("country"):
+                addresses = addresses.filter(country=data["country"])
+            if data.get("region"):
+                addresses = addresses.filter(region=data["region"].upper())
+            qs = qs.filter(Exists(addresses))
+        for definition in self.custom_fields:
+            value = data.get(f"cf_{definition.key}")
+            if value is None or value == "":
+                continue
+            qs = qs.filter(**{f"custom_data__{definition.key}": value})
+        return qs.order_by(*SORTS.get(data.get("sort") or "name", SORTS["name"]))
+
+    def _valid_part(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+
+    @property
+    def active_count(self) -> int:
+        if not self.is_valid():
+            return 0
+        return sum(
+            1
+            for name, value in self.cleaned_data.items()
+            if name not in ("q", "sort") and value not in (None, "", False)
+        )
+
+
+def filter_customers(
+    queryset: CustomerQuerySet, params: Any
+) -> tuple[CustomerQuerySet, CustomerFilter]:
+    form = CustomerFilter(data=params)
+    return form.apply(queryset), form
+
+
+__all__ = ["SORTS", "Customer", "CustomerFilter", "filter_customers"]

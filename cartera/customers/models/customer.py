@@ -1,0 +1,281 @@
+"""The customer record (ficha de cliente) and its visibility rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, Q
+from django.utils.translation import gettext_lazy as _
+
+from cartera.core.models import Company, VisibilityMode
+from cartera.core.text import fold, squash
+from cartera.customers.models.options import (
+    CustomerGroup,
+    FiscalType,
+    Kind,
+    LeadSource,
+    LegalForm,
+    PaymentMethod,
+    Sector,
+    Tag,
+)
+
+if TYPE_CHECKING:
+    from cartera.accounts.models import User
+
+
+class Stage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    PROSPECT = "prospect", _("Prospect")
+    CLIENT = "client", _("Client")
+    FORMER = "former", _("Former client")
+    LOST = "lost", _("Lost")
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    SUSPENDED = "suspended", _("Suspended")
+
+
+class Activity(models.TextChoices):
+    ACTIVE = "active", _("Buying")
+    PRE_INACTIVE = "pre_inactive", _("Pre-inactive")
+    INACTIVE = "inactive", _("Inactive buyer")
+    NEVER = "never", _("Never bought")
+
+
+class LossReason(models.TextChoices):
+    NON_PAYMENT = "non_payment", _("Non-payment")
+    UNUSED = "unused", _("Does not use the product")
+    COMPETITOR = "competitor", _("Went to a competitor")
+    CEASED = "ceased", _("Ceased to exist")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+    OTHER = "other", _("Other")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "micro", _("1–9 employees")
+    SMALL = "small", _("10–49 employees")
+    MEDIUM = "medium", _("50–249 employees")
+    LARGE = "large", _("250 or more employees")
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def visible_to(self, user: Any) -> CustomerQuerySet:
+        """The customers a user may see: every read of customer data starts here."""
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        if user.sees_whole_portfolio:
+            return self
+        mine = Q(owner=user)
+        if team_id := getattr(user, "team_id", None):
+            mine |= Q(owner__team_id=team_id)
+        # The company's visibility mode is read in the same SQL statement.
+        everyone = Exists(Company.objects.filter(pk=1, visibility_mode=VisibilityMode.ALL))
+        return self.filter(mine | Q(everyone))
+
+    def editable_by(self, user: User) -> CustomerQuerySet:
+        """Customers a user may change: managers any, salespeople their own and their team's."""
+        if not user.can_write:
+            return self.none()
+        if user.sees_whole_portfolio:
+            return self
+        mine = Q(owner=user)
+        if user.team_id:
+            mine |= Q(owner__team_id=user.team_id)
+        return self.filter(mine)
+
+    def current(self) -> CustomerQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self) -> CustomerQuerySet:
+        return self.filter(archived_at__isnull=False)
+
+    def search(self, text: str) -> CustomerQuerySet:
+        """Accent- and case-insensitive search over names, code, tax id, e-mails and phones.
+
+        Every word must appear; a query typed as one id or phone number
+        ("B-1234567-4", "+34 600 11 22 33") also matches its letters and digits alone.
+        """
+        words = fold(text).split()
+        if not words:
+            return self
+        condition = Q()
+        for word in words:
+            condition &= Q(search_text__contains=word)
+        squashed = squash(text)
+        if len(squashed) >= 3 and (len(words) > 1 or squashed != words[0]):
+            condition |= Q(search_text__contains=squashed)
+        return self.filter(condition)
+
+
+class Customer(models.Model):
+    """A person or organisation the company deals with, at any stage."""
+
+    code = models.CharField(_("customer code"), max_length=24, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    fiscal_type = models.ForeignKey(
+        FiscalType,
+        verbose_name=_("fiscal type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("surnames"), max_length=150, blank=True)
+    legal_form = models.ForeignKey(
+        LegalForm,
+        verbose_name=_("legal form"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
+    tax_id_type = models.CharField(_("tax id type"), max_length=16, blank=True)
+    tax_country = models.CharField(_("tax country"), max_length=2, blank=True)
+
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.LEAD)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    status_reason = models.CharField(_("reason for the status"), max_length=200, blank=True)
+    activity = models.CharField(
+        _("purchase activity"), max_length=16, choices=Activity.choices, default=Activity.NEVER
+    )
+    loss_reason = models.CharField(
+        _("reason for loss"), max_length=20, choices=LossReason.choices, blank=True
+    )
+    loss_detail = models.CharField(_("loss detail or competitor"), max_length=200, blank=True)
+
+    group = models.ForeignKey(
+        CustomerGroup,
+        verbose_name=_("group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+    follow_up = models.BooleanField(_("follow-up"), default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,  # the portfolio is handed over, never orphaned
+        related_name="owned_customers",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, blank=True
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    lead_source = models.ForeignKey(
+        LeadSource,
+        verbose_name=_("lead source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("sector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True)
+    annual_revenue = models.DecimalField(
+        _("estimated annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    purchase_potential = models.DecimalField(
+        _("purchase potential"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    custom_data = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    reviewed_at = models.DateTimeField(_("data reviewed at"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Folded names, code, ids, e-mails and phone digits, kept in step by the services.
+    search_text = models.TextField(editable=False, default="")
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tax_country", "tax_id"],
+                condition=~Q(tax_id=""),
+                name="customer_unique_tax_id_per_country",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "legal_name"], name="customer_owner_name"),
+            models.Index(fields=["stage", "legal_name"], name="customer_stage_name"),
+            models.Index(fields=["status"], name="customer_status"),
+            models.Index(fields=["created_at"], name="customer_created"),
+            models.Index(fields=["archived_at"], name="customer_archived"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.trade_name or self.legal_name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == Status.ACTIVE and self.archived_at is None
+
+    def build_search_text(self) -> str:
+        """Everything the search box matches, folded; channels and contacts included."""
+        parts = [self.code, self.legal_name, self.trade_name, self.first_name, self.last_name]
+        parts.append(squash(self.tax_id))
+        for channel in self.channels.all():
+            parts.append(channel.search_form())
+        for contact in self.contacts.all():
+            parts.extend([contact.first_name, contact.last_name, contact.email])
+        return " ".join(fold(p) for p in parts if p)
+
+    def effective_payment_terms(self) -> int | None:
+        if self.payment_terms_days is not None:
+            return self.payment_terms_days
+        return self.group.payment_terms_days if self.group else None

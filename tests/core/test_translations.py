@@ -1,0 +1,52 @@
+"""Every user-facing string is translated, and the compiled catalogues match the sources."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+LOCALE = Path(__file__).resolve().parents[2] / "cartera" / "locale"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%|%[sd]")
+
+
+def test_spanish_catalogue_is_complete() -> None:
+    # given the Spanish catalogue
+    po = polib.pofile(str(LOCALE / "es" / "LC_MESSAGES" / "django.po"))
+    # then every entry is translated, none is fuzzy
+    untranslated = [e.msgid for e in po.untranslated_entries()]
+    fuzzy = [e.msgid for e in po.fuzzy_entries()]
+    assert untranslated == []
+    assert fuzzy == []
+
+
+def test_placeholders_survive_translation() -> None:
+    po = polib.pofile(str(LOCALE / "es" / "LC_MESSAGES" / "django.po"))
+    for entry in po.translated_entries():
+        translations = (
+            [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
+        )
+        expected = sorted(PLACEHOLDER.findall(entry.msgid))
+        for text in translations:
+            found = sorted(PLACEHOLDER.findall(text))
+            assert set(found) <= set(expected) | {"%%"}, (entry.msgid, text)
+            if not entry.msgid_plural:
+                assert found == expected, (entry.msgid, text)
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_compiled_catalogue_matches_source(language: str) -> None:
+    # given the source and the compiled catalogue
+    folder = LOCALE / language / "LC_MESSAGES"
+    po = polib.pofile(str(folder / "django.po"))
+    with open(folder / "django.mo", "rb") as handle:
+        mo = gettext.GNUTranslations(handle)
+    # then each translated string reads back the same from the .mo (run `make messages`)
+    for entry in po.translated_entries():
+        if entry.msgid_plural:
+            assert mo.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
+        else:
+            assert mo.gettext(entry.msgid) == entry.msgstr, entry.msgid
