@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.accounts.models import Role, User
 from cartera.core.countries import country_choices, currency_choices, region_choices
-from cartera.core.forms import set_choices
+from cartera.core.forms import AmountField, set_choices
 from cartera.customers.models import (
     AddressType,
     ChannelLabel,
@@ -49,7 +49,9 @@ def _blank(choices: Any, label: Any = "—") -> list[tuple[str, Any]]:
 class CustomerForm(forms.Form):
     """The customer's own fields; ``reduced=True`` keeps only what invoicing needs."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Kind.choices, widget=forms.RadioSelect, required=False
+    )
     fiscal_type = forms.ModelChoiceField(
         label=_("Fiscal type"), queryset=FiscalType.objects.filter(is_active=True), required=False
     )
@@ -105,11 +107,11 @@ class CustomerForm(forms.Form):
         label=_("Sector"), queryset=Sector.objects.filter(is_active=True), required=False
     )
     size = forms.ChoiceField(label=_("Size"), choices=_blank(CompanySize.choices), required=False)
-    annual_revenue = forms.DecimalField(
+    annual_revenue = AmountField(
         label=_("Estimated annual revenue"), required=False, min_value=0, max_digits=16,
         decimal_places=2, localize=True,
     )  # fmt: skip
-    purchase_potential = forms.DecimalField(
+    purchase_potential = AmountField(
         label=_("Purchase potential"), required=False, min_value=0, max_digits=16,
         decimal_places=2, localize=True,
     )  # fmt: skip
@@ -125,7 +127,11 @@ class CustomerForm(forms.Form):
         owners = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
         owner_field = self.fields["owner"]
         assert isinstance(owner_field, forms.ModelChoiceField)
-        owner_field.queryset = owners if user.can_assign_owners else owners.filter(pk=user.pk)
+        if not user.can_assign_owners:
+            # A salesperson keeps the current owner or takes the customer; nothing else.
+            keep = {user.pk, self.initial.get("owner")} - {None}
+            owners = owners.filter(pk__in=keep)
+        owner_field.queryset = owners
         owner_field.empty_label = None if not user.can_assign_owners else "—"
         self.custom_fields = [] if reduced else list(CustomField.objects.filter(is_active=True))
         for definition in self.custom_fields:
@@ -160,6 +166,7 @@ class CustomerForm(forms.Form):
         initial: dict[str, Any] = {
             name: getattr(customer, name) for name in cls.base_fields if name != "tags"
         }
+        initial["owner"] = customer.owner_id
         initial["tags"] = ", ".join(t.name for t in customer.tags.all())
         for key, value in (customer.custom_data or {}).items():
             initial[f"cf_{key}"] = value
@@ -172,7 +179,7 @@ class CustomerForm(forms.Form):
 def _custom_form_field(definition: CustomField) -> forms.Field:
     common: dict[str, Any] = {"label": definition.label, "required": False}
     if definition.field_type == CustomFieldType.NUMBER:
-        return forms.DecimalField(localize=True, **common)
+        return AmountField(localize=True, **common)
     if definition.field_type == CustomFieldType.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if definition.field_type == CustomFieldType.BOOLEAN:

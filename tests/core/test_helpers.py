@@ -1,0 +1,91 @@
+"""Countries, regions, postal codes, phones and text folding."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from cartera.core.countries import country_name, is_region_of, region_choices, region_name
+from cartera.core.phones import PhoneError, format_phone, is_mobile, normalize_phone
+from cartera.core.postal import postal_code_error, region_for_postal_code
+from cartera.core.text import fold, squash
+
+
+@pytest.mark.parametrize(
+    ("text", "folded", "squashed"),
+    [
+        ("Muñoz  Pérez", "munoz perez", "munozperez"),
+        ("B-1234567.4", "b-1234567.4", "b12345674"),
+        ("ÁLVAREZ Ñandú", "alvarez nandu", "alvareznandu"),
+    ],
+)
+def test_fold_and_squash(text: str, folded: str, squashed: str) -> None:
+    assert fold(text) == folded
+    assert squash(text) == squashed
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "e164"),
+    [
+        ("+34 600 11 22 33", None, "+34600112233"),
+        ("600112233", "ES", "+34600112233"),
+        ("0034 91 123 45 67", None, "+34911234567"),
+        ("55 1234 5678", "MX", "+525512345678"),
+        ("+54 9 11 2345-6789", None, "+5491123456789"),
+    ],
+)
+def test_phones_are_stored_in_e164(typed: str, region: str | None, e164: str) -> None:
+    assert normalize_phone(typed, region) == e164
+
+
+def test_phone_errors_say_why() -> None:
+    with translation.override("es"), pytest.raises(PhoneError, match="prefijo"):
+        normalize_phone("600112233", None)
+    with translation.override("es"), pytest.raises(PhoneError, match="no es válido"):
+        normalize_phone("+34 100", None)
+
+
+def test_phones_show_nationally_at_home_and_internationally_abroad() -> None:
+    assert format_phone("+34600112233", "ES") == "600 11 22 33"
+    assert format_phone("+34600112233", "MX") == "+34 600 11 22 33"
+    assert is_mobile("+34600112233") is True
+    assert is_mobile("+34911234567") is False
+
+
+@pytest.mark.parametrize(
+    ("code", "country", "ok"),
+    [
+        ("28013", "ES", True),
+        ("53001", "ES", False),
+        ("2801", "ES", False),
+        ("06600", "MX", True),
+        ("C1043AAZ", "AR", True),
+        ("1043", "AR", True),
+        ("110111", "CO", True),
+        ("8320000", "CL", True),
+        ("ABC 123", "ZZ", True),
+    ],
+)
+def test_postal_codes_by_country(code: str, country: str, ok: bool) -> None:
+    assert (postal_code_error(code, country) is None) is ok
+
+
+def test_spanish_postal_code_implies_the_province() -> None:
+    assert region_for_postal_code("08001", "ES") == "ES-B"
+    assert region_for_postal_code("28013", "ES") == "ES-M"
+    assert region_for_postal_code("51001", "ES") == "ES-CE"
+    assert region_for_postal_code("06600", "MX") is None
+
+
+def test_regions_and_countries_are_named_in_the_active_language() -> None:
+    with translation.override("es"):
+        assert country_name("ES") == "España"
+        assert country_name("MX") == "México"
+        assert ("ES-M", "Madrid") in region_choices("ES")
+        assert region_name("MX-JAL") == "Jalisco"
+    with translation.override("en"):
+        assert country_name("ES") == "Spain"
+    assert is_region_of("ES-M", "ES")
+    assert not is_region_of("MX-JAL", "ES")
+    # provinces, not autonomous communities, for Spain
+    assert "ES-MD" not in dict(region_choices("ES"))
