@@ -40,7 +40,7 @@ types: install
 	$(BIN)/mypy cartera
 
 migrations: install
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/cartera makemigrations --check --dry-run
+	CARTERA_DATA_DIR=$$(mktemp -d) $(BIN)/cartera makemigrations --check --dry-run
 
 deploy-check: install
 	DEBUG=0 CARTERA_HTTPS=1 ALLOWED_HOSTS=cartera.example.com \

@@ -46,10 +46,30 @@ api = NinjaAPI(
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     detail = [
-        {"loc": list(e.get("loc", [])), "msg": _translate_pydantic(e), "type": e.get("type", "")}
+        {
+            "loc": _location(e.get("loc", ())),
+            "msg": _translate_pydantic(e),
+            "type": e.get("type", ""),
+        }
         for e in exc.errors
     ]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+def _location(loc: Any) -> list[Any]:
+    """Field paths as the services name them: ["body", "tax_id"], not ["body", "payload", ...]."""
+    path = list(loc)
+    if len(path) >= 2 and path[0] in ("body", "query") and path[1] in ("payload", "params"):
+        del path[1]
+    return path
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = _("The request body is not valid JSON.")
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 @api.exception_handler(PermissionDenied)
@@ -75,6 +95,12 @@ def _translate_pydantic(error: dict[str, Any]) -> str:
         "bool_parsing": _("Enter true or false."),
         "bool_type": _("Enter true or false."),
         "decimal_parsing": _("Enter a number."),
+        "finite_number": _("Enter a number."),
+        "float_parsing": _("Enter a number."),
+        "string_pattern_mismatch": _("Enter a valid value."),
+        "too_long": _("This list is too long."),
+        "less_than": _("This number is too large."),
+        "greater_than": _("This number is too small."),
         "decimal_type": _("Enter a number."),
         "date_from_datetime_parsing": _("Enter a valid date."),
         "date_parsing": _("Enter a valid date."),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from cartera.accounts.models import User
 from cartera.core.models import Company
@@ -356,7 +357,7 @@ def _resolve(payload: CustomerIn, *, tax_country: str | None) -> dict[str, Any]:
     return data
 
 
-def _invalid(request: HttpRequest, exc: CustomerInvalid) -> tuple[int, dict[str, Any]]:
+def _invalid(request: HttpRequest, exc: CustomerInvalid) -> Status[dict[str, Any]]:
     detail = []
     for path, messages in exc.messages_by_field.items():
         loc: list[str | int] = ["body"]
@@ -370,7 +371,7 @@ def _invalid(request: HttpRequest, exc: CustomerInvalid) -> tuple[int, dict[str,
             "code": exc.duplicate.code,
             "url": reverse("customers:detail", args=[exc.duplicate.pk]) if visible else None,
         }
-    return (409 if isinstance(exc, services.VersionConflict) else 422), body
+    return Status(409 if isinstance(exc, services.VersionConflict) else 422, body)
 
 
 def _home_region() -> str:
@@ -381,11 +382,29 @@ def _detail(request: HttpRequest, pk: int) -> Customer:
     return get_object_or_404(customer_detail_queryset(_user(request)), pk=pk)
 
 
-@router.get("/customers", response=CustomerPage, summary="List and search customers")
-def list_customers(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+_PARAM = {"q": "search"}
+
+
+@router.get(
+    "/customers",
+    response={200: CustomerPage, 422: ErrorOut},
+    summary="List and search customers",
+)
+def list_customers(request: HttpRequest, params: Query[ListParams]) -> Any:
     query = params.model_dump()
     query["q"] = query.pop("search")
-    form = CustomerFilter(data={k: v for k, v in query.items() if v not in (None, "", False)})
+    form = CustomerFilter(data={k: v for k, v in query.items() if v not in (None, "")})
+    if not form.is_valid():
+        detail = [
+            {
+                "loc": ["query", "search" if name == "q" else name],
+                "msg": str(msg),
+                "type": "invalid",
+            }
+            for name, messages in form.errors.items()
+            for msg in messages
+        ]
+        return Status(422, {"detail": detail})
     qs = form.apply(customer_list_queryset(_user(request), detail=True))
     start = (params.page - 1) * params.page_size
     home = _home_region()
@@ -409,7 +428,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
         customer = services.create_customer(data=data, by=_user(request))
     except CustomerInvalid as exc:
         return _invalid(request, exc)
-    return 201, serialize(_detail(request, customer.pk), _home_region())
+    return Status(201, serialize(_detail(request, customer.pk), _home_region()))
 
 
 @router.get("/customers/{int:customer_id}", response=CustomerOut, summary="A customer's record")

@@ -33,6 +33,7 @@ from cartera.customers.models import (
     Stage,
     Status,
 )
+from cartera.customers.validation import STAGE_TRANSITIONS
 
 LANGUAGE_CHOICES = [("", "—"), ("es", _("Spanish")), ("en", _("English")), ("pt", _("Portuguese"))]
 
@@ -119,9 +120,19 @@ class CustomerForm(forms.Form):
     required_marks = ("kind", "legal_name")
     invoice_marks = ("fiscal_type", "tax_id", "tax_country")
 
-    def __init__(self, *args: Any, user: User, reduced: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        reduced: bool = False,
+        stage_from: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.reduced = reduced
+        if stage_from:
+            allowed = {stage_from} | STAGE_TRANSITIONS.get(stage_from, set())
+            set_choices(self, "stage", [c for c in Stage.choices if c[0] in allowed])
         set_choices(self, "tax_country", _blank(country_choices()))
         set_choices(self, "currency", _blank(currency_choices()))
         owners = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)

@@ -67,6 +67,17 @@ LEGAL_FORM_FISCAL_TYPE = {
     "AE": "administracion_publica",
 }  # fmt: skip
 
+# Rule 1 of the design: lead -> prospect -> client -> former; lead/prospect -> lost;
+# lost/former -> lead/prospect/client to win the customer back. A lead may become a client
+# at once when it buys straight away.
+STAGE_TRANSITIONS: dict[str, set[str]] = {
+    Stage.LEAD: {Stage.PROSPECT, Stage.CLIENT, Stage.LOST},
+    Stage.PROSPECT: {Stage.CLIENT, Stage.LOST},
+    Stage.CLIENT: {Stage.FORMER},
+    Stage.FORMER: {Stage.LEAD, Stage.PROSPECT, Stage.CLIENT},
+    Stage.LOST: {Stage.LEAD, Stage.PROSPECT, Stage.CLIENT},
+}
+
 # Countries where a fiscal address is not complete without a postal code.
 POSTAL_CODE_REQUIRED = frozenset({"ES", "MX", "PT", "BR", "US", "AR", "FR", "DE", "IT"})
 
@@ -203,8 +214,20 @@ def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> 
         ]
     if "tags" in data:
         clean.tags = sorted({_text(t)[:50] for t in data["tags"] or [] if _text(t)})
-    if "custom_data" in data:
-        clean.custom_data = _clean_custom_data(clean, data["custom_data"] or {})
+    if "custom_data" in data or instance is None:
+        clean.custom_data = _clean_custom_data(clean, data.get("custom_data") or {})
+    stage = fields.get("stage")
+    if (
+        instance is not None
+        and stage in Stage.values
+        and stage != instance.stage
+        and stage not in STAGE_TRANSITIONS.get(instance.stage, set())
+    ):
+        clean.error(
+            "stage",
+            _("A customer cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": Stage(instance.stage).label, "new": Stage(stage).label},
+        )
 
     _check_stage_requirements(clean, current, instance)
     if clean.errors:

@@ -113,7 +113,13 @@ class CustomerEditor:
         initial: dict[str, Any] = {"tax_country": country, "owner": self.user.pk}
         if customer is not None:
             initial = CustomerForm.initial_for(customer)
-        self.form = CustomerForm(data, user=self.user, reduced=reduced, initial=initial)
+        self.form = CustomerForm(
+            data,
+            user=self.user,
+            reduced=reduced,
+            initial=initial,
+            stage_from=customer.stage if customer else None,
+        )
         if reduced:
             self.fiscal = AddressForm(
                 data, prefix="fiscal", default_country=country, initial={"type": AddressType.FISCAL}

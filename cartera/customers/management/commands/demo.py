@@ -1,0 +1,69 @@
+"""``cartera demo``: load realistic demo data (users, groups and customers in six countries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cartera.customers.demo import COUNTRIES, STAGE_SHARES, DemoSummary, load_demo
+from cartera.customers.models import Customer
+
+STAGE_NAMES = {
+    "lead": "Lead",
+    "prospect": "Prospecto",
+    "client": "Cliente",
+    "former": "Ex cliente",
+    "lost": "Perdido",
+}
+
+
+def format_summary(summary: DemoSummary) -> str:
+    """A table of the customers created per country and stage, and how to log in."""
+    stages = list(STAGE_SHARES)
+    header = f"{'País':<12}" + "".join(f"{STAGE_NAMES[s]:>12}" for s in stages) + f"{'Total':>8}"
+    lines = [f"Datos de demostración cargados: {summary.customers} clientes.", "", header]
+    for code, spec in COUNTRIES.items():
+        counts = [summary.count(code, stage) for stage in stages]
+        if any(counts):
+            row = "".join(f"{count:>12}" for count in counts)
+            lines.append(f"{spec.name:<12}{row}{sum(counts):>8}")
+    totals = "".join(f"{summary.stage_total(stage):>12}" for stage in stages)
+    lines.append(f"{'Total':<12}{totals}{summary.customers:>8}")
+    lines.append("")
+    if summary.users_created:
+        lines.append("Usuarios creados: " + ", ".join(summary.users_created) + ".")
+    lines += [
+        "Entra como admin con la contraseña «admin» y cámbiala en cuanto entres.",
+        "Los comerciales (lucia, mateo, valentina, diego, camila, santiago) y el gerente "
+        "(gerente) usan la contraseña «demo-cartera».",
+    ]
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = "Carga datos de demostración: usuarios, equipos, grupos y clientes de seis países."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--customers", type=int, default=200, help="Cuántos clientes crear (200)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="Semilla: la misma da los mismos datos."
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="No hacer nada si ya hay clientes (para el primer arranque).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Customer.objects.exists():
+            self.stdout.write("Ya hay clientes: no se cargan datos de demostración.")
+            return
+        if options["customers"] < 0:
+            raise CommandError("--customers no puede ser negativo.")
+        summary = load_demo(
+            customers=options["customers"], seed=options["seed"], stdout=self.stdout
+        )
+        self.stdout.write(format_summary(summary))
