@@ -36,7 +36,6 @@ from cartera.core.text import fold
 from cartera.customers import services
 from cartera.customers.fiscal import check_tax_id
 from cartera.customers.models import (
-    CompanySize,
     Customer,
     CustomerGroup,
     FiscalType,
@@ -128,8 +127,8 @@ class Holder:
 
 def _es_org(rng: random.Random, holder: Holder) -> str:
     body = f"{holder.cif_letter}{holder.province}{rng.randrange(100_000):05d}"
-    digit, letter = cif.calc_check_digits(body)
-    return body + (letter if holder.cif_letter in "NPQRSW" else digit)
+    candidates = str(cif.calc_check_digits(body))  # the digit and the letter form
+    return body + candidates[1 if holder.cif_letter in "NPQRSW" else 0]
 
 
 def _es_person(rng: random.Random, holder: Holder) -> str:
@@ -140,14 +139,19 @@ def _es_person(rng: random.Random, holder: Holder) -> str:
     return body + dni.calc_check_digit(body)
 
 
-_RFC_SKIP = frozenset("DE DEL LA LAS LOS EL Y E EN CON PARA POR SA CV RL SC AC".split())
+_RFC_SKIP = frozenset(
+    {"DE", "DEL", "LA", "LAS", "LOS", "EL", "Y", "E", "EN", "CON", "PARA", "POR", "SA", "CV",
+     "RL", "SC", "AC"}
+)  # fmt: skip
 _RFC_HOMOCLAVE_1 = "123456789ABCDEFGHIJKLMNOPQRSTUV"
 _RFC_HOMOCLAVE_2 = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Words SAT never issues as the first four letters of a person's RFC.
 _RFC_OFFENSIVE = frozenset(
-    "BUEI BUEY CACA CACO CAGA CAGO CAKA CAKO COGE COJA COJE COJI COJO CULO FETO GUEY JOTO "
-    "KACA KACO KAGA KAGO KAKA KOGE KOJO KULO MAME MAMO MEAR MEAS MEON MION MOCO MULA PEDA "
-    "PEDO PENE PUTA PUTO QULO RATA RUIN".split()
-)
+    {"BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COJA", "COJE",
+     "COJI", "COJO", "CULO", "FETO", "GUEY", "JOTO", "KACA", "KACO", "KAGA", "KAGO", "KAKA",
+     "KOGE", "KOJO", "KULO", "MAME", "MAMO", "MEAR", "MEAS", "MEON", "MION", "MOCO", "MULA",
+     "PEDA", "PEDO", "PENE", "PUTA", "PUTO", "QULO", "RATA", "RUIN"}
+)  # fmt: skip
 
 
 def _rfc_words(text: str) -> list[str]:
@@ -305,13 +309,12 @@ class CountrySpec:
     eur_rate: int = 1  # rough value of one euro, to make amounts plausible
 
 
+# One city per line: name, region (ES: implied by the postal code), postal code templates,
+# landline template, then mobile template (Argentina), neighbourhoods, locality and weight.
+# fmt: off
 COUNTRIES: dict[str, CountrySpec] = {
     "ES": CountrySpec(
-        code="ES",
-        name="España",
-        share=40,
-        locale="es_ES",
-        team="Iberia",
+        code="ES", name="España", share=40, locale="es_ES", team="Iberia",
         cities=(
             City("Madrid", "", ("280{01-55}",), "91# ### ###", weight=8),
             City("Getafe", "", ("2890{1-9}",), "91# ### ###"),
@@ -341,12 +344,8 @@ COUNTRIES: dict[str, CountrySpec] = {
             City("Badajoz", "", ("060{01-11}",), "924 ### ###"),
         ),
         mobiles=("6## ### ###", "+34 6## ## ## ##"),
-        org_forms=(
-            OrgForm("SL", "SL", 75, cif_letter="B"),
-            OrgForm("SA", "SA", 25, cif_letter="A"),
-        ),
-        org_tax_id=_es_org,
-        person_tax_id=_es_person,
+        org_forms=(OrgForm("SL", "SL", 75, "B"), OrgForm("SA", "SA", 25, "A")),
+        org_tax_id=_es_org, person_tax_id=_es_person,
         interiors=("{1-9}º {A|B|C|D}", "{1-6}º {Izda.|Dcha.}", "Bajo {A|B}", "Local {1-12}"),
         exterior="{1-180}",
         adjectives=(
@@ -357,132 +356,46 @@ COUNTRIES: dict[str, CountrySpec] = {
             ("Atlántico", "Atlánticos", "Atlántica", "Atlánticas"),
         ),
         places=("del Levante", "del Norte", "del Sur", "de Castilla", "del Ebro", "de Levante"),
-        coop_suffix="S. Coop.",
-        legal_form_from_tax_id=True,
+        coop_suffix="S. Coop.", legal_form_from_tax_id=True,
     ),
     "MX": CountrySpec(
-        code="MX",
-        name="México",
-        share=12,
-        locale="es_MX",
-        team="México y Colombia",
+        code="MX", name="México", share=12, locale="es_MX", team="México y Colombia",
         cities=(
-            City(
-                "Cuauhtémoc",
-                "MX-CMX",
-                ("06###",),
-                "55 #### ####",
-                neighbourhoods=("Centro", "Roma Norte", "Juárez", "Condesa", "Doctores"),
-                locality="Ciudad de México",
-                weight=3,
-            ),
-            City(
-                "Benito Juárez",
-                "MX-CMX",
-                ("03###",),
-                "55 #### ####",
-                neighbourhoods=("Del Valle", "Narvarte", "Portales", "Nápoles"),
-                locality="Ciudad de México",
-                weight=2,
-            ),
-            City(
-                "Miguel Hidalgo",
-                "MX-CMX",
-                ("11###",),
-                "55 #### ####",
-                neighbourhoods=("Polanco", "Anzures", "Lomas de Chapultepec", "Tacuba"),
-                locality="Ciudad de México",
-                weight=2,
-            ),
-            City(
-                "Guadalajara",
-                "MX-JAL",
-                ("44###",),
-                "33 #### ####",
-                neighbourhoods=("Americana", "Providencia", "Centro", "Ladrón de Guevara"),
-                weight=2,
-            ),
-            City(
-                "Zapopan",
-                "MX-JAL",
-                ("45###",),
-                "33 #### ####",
-                neighbourhoods=("Ciudad del Sol", "Jardines Universidad", "Ciudad Granja"),
-            ),
-            City(
-                "Monterrey",
-                "MX-NLE",
-                ("64###",),
-                "81 #### ####",
-                neighbourhoods=("Centro", "Obispado", "Mitras Centro", "Contry"),
-                weight=2,
-            ),
-            City(
-                "San Pedro Garza García",
-                "MX-NLE",
-                ("66###",),
-                "81 #### ####",
-                neighbourhoods=("Del Valle", "Valle Oriente", "Fuentes del Valle"),
-            ),
-            City(
-                "Puebla",
-                "MX-PUE",
-                ("72###",),
-                "222 ### ####",
-                neighbourhoods=("Centro", "La Paz", "Huexotitla"),
-            ),
-            City(
-                "Querétaro",
-                "MX-QUE",
-                ("76###",),
-                "442 ### ####",
-                neighbourhoods=("Centro", "Jurica", "Álamos 2a Sección"),
-            ),
-            City(
-                "León",
-                "MX-GUA",
-                ("37###",),
-                "477 ### ####",
-                neighbourhoods=("Centro", "Jardines del Moral", "León Moderno"),
-            ),
-            City(
-                "Mérida",
-                "MX-YUC",
-                ("97###",),
-                "999 ### ####",
-                neighbourhoods=("Centro", "García Ginerés", "Itzimná"),
-            ),
-            City(
-                "Tijuana",
-                "MX-BCN",
-                ("22###",),
-                "664 ### ####",
-                neighbourhoods=("Zona Río", "Chapultepec", "Otay Universidad"),
-            ),
-            City(
-                "Aguascalientes",
-                "MX-AGU",
-                ("20###",),
-                "449 ### ####",
-                neighbourhoods=("Centro", "Jardines de la Asunción"),
-            ),
-            City(
-                "Toluca",
-                "MX-MEX",
-                ("50###",),
-                "722 ### ####",
-                neighbourhoods=("Centro", "Universidad", "Américas"),
-            ),
+            City("Cuauhtémoc", "MX-CMX", ("06###",), "55 #### ####", "",
+                 ("Centro", "Roma Norte", "Juárez", "Condesa", "Doctores"), "Ciudad de México", 3),
+            City("Benito Juárez", "MX-CMX", ("03###",), "55 #### ####", "",
+                 ("Del Valle", "Narvarte", "Portales", "Nápoles"), "Ciudad de México", 2),
+            City("Miguel Hidalgo", "MX-CMX", ("11###",), "55 #### ####", "",
+                 ("Polanco", "Anzures", "Lomas de Chapultepec", "Tacuba"), "Ciudad de México", 2),
+            City("Guadalajara", "MX-JAL", ("44###",), "33 #### ####", "",
+                 ("Americana", "Providencia", "Centro", "Ladrón de Guevara"), weight=2),
+            City("Zapopan", "MX-JAL", ("45###",), "33 #### ####", "",
+                 ("Ciudad del Sol", "Jardines Universidad", "Ciudad Granja")),
+            City("Monterrey", "MX-NLE", ("64###",), "81 #### ####", "",
+                 ("Centro", "Obispado", "Mitras Centro", "Contry"), weight=2),
+            City("San Pedro Garza García", "MX-NLE", ("66###",), "81 #### ####", "",
+                 ("Del Valle", "Valle Oriente", "Fuentes del Valle")),
+            City("Puebla", "MX-PUE", ("72###",), "222 ### ####", "",
+                 ("Centro", "La Paz", "Huexotitla")),
+            City("Querétaro", "MX-QUE", ("76###",), "442 ### ####", "",
+                 ("Centro", "Jurica", "Álamos 2a Sección")),
+            City("León", "MX-GUA", ("37###",), "477 ### ####", "",
+                 ("Centro", "Jardines del Moral", "León Moderno")),
+            City("Mérida", "MX-YUC", ("97###",), "999 ### ####", "",
+                 ("Centro", "García Ginerés", "Itzimná")),
+            City("Tijuana", "MX-BCN", ("22###",), "664 ### ####", "",
+                 ("Zona Río", "Chapultepec", "Otay Universidad")),
+            City("Aguascalientes", "MX-AGU", ("20###",), "449 ### ####", "",
+                 ("Centro", "Jardines de la Asunción")),
+            City("Toluca", "MX-MEX", ("50###",), "722 ### ####", "",
+                 ("Centro", "Universidad", "Américas")),
         ),
         mobiles=("55 #### ####", "33 #### ####", "81 #### ####", "+52 55 #### ####"),
         org_forms=(
-            OrgForm("SA de CV", "SA de CV", 60),
-            OrgForm("S de RL de CV", "S de RL de CV", 25),
-            OrgForm("SAPI de CV", "SAPI de CV", 5),
-            OrgForm("SAS", "SAS", 10),
+            OrgForm("SA de CV", "SA de CV", 60), OrgForm("S de RL de CV", "S de RL de CV", 25),
+            OrgForm("SAPI de CV", "SAPI de CV", 5), OrgForm("SAS", "SAS", 10),
         ),
-        org_tax_id=_mx_org,
-        person_tax_id=_mx_person,
+        org_tax_id=_mx_org, person_tax_id=_mx_person,
         interiors=("Int. {1-40}", "Depto {1-9}0{1-4}", "Local {1-30}", "Piso {2-12}"),
         exterior="{1-3200}",
         adjectives=(
@@ -492,86 +405,30 @@ COUNTRIES: dict[str, CountrySpec] = {
             ("Azteca", "Aztecas", "Azteca", "Aztecas"),
         ),
         places=("del Bajío", "del Pacífico", "del Golfo", "de Occidente", "del Sureste"),
-        coop_suffix="SC de RL",
-        association_form="AC",
-        neighbourhood_share=1.0,
-        eur_rate=20,
+        coop_suffix="SC de RL", association_form="AC", neighbourhood_share=1.0, eur_rate=20,
     ),
     "CO": CountrySpec(
-        code="CO",
-        name="Colombia",
-        share=12,
-        locale="es_CO",
-        team="México y Colombia",
+        code="CO", name="Colombia", share=12, locale="es_CO", team="México y Colombia",
         cities=(
-            City(
-                "Bogotá",
-                "CO-DC",
-                ("110{111-931}",),
-                "601 ### ####",
-                neighbourhoods=("Chapinero", "Usaquén", "Teusaquillo", "Chicó", "Cedritos"),
-                weight=4,
-            ),
-            City(
-                "Medellín",
-                "CO-ANT",
-                ("050{001-036}",),
-                "604 ### ####",
-                neighbourhoods=("El Poblado", "Laureles", "Belén", "La Candelaria"),
-                weight=3,
-            ),
-            City(
-                "Cali",
-                "CO-VAC",
-                ("760{001-046}",),
-                "602 ### ####",
-                neighbourhoods=("Granada", "San Fernando", "Ciudad Jardín"),
-                weight=2,
-            ),
-            City(
-                "Barranquilla",
-                "CO-ATL",
-                ("080{001-020}",),
-                "605 ### ####",
-                neighbourhoods=("El Prado", "Alto Prado", "Riomar"),
-            ),
-            City(
-                "Cartagena",
-                "CO-BOL",
-                ("130{001-015}",),
-                "605 ### ####",
-                neighbourhoods=("Bocagrande", "Manga", "Getsemaní"),
-            ),
-            City(
-                "Bucaramanga",
-                "CO-SAN",
-                ("680{001-011}",),
-                "607 ### ####",
-                neighbourhoods=("Cabecera del Llano", "Sotomayor"),
-            ),
-            City(
-                "Pereira",
-                "CO-RIS",
-                ("660{001-009}",),
-                "606 ### ####",
-                neighbourhoods=("Pinares", "Álamos"),
-            ),
-            City(
-                "Manizales",
-                "CO-CAL",
-                ("170{001-009}",),
-                "606 ### ####",
-                neighbourhoods=("Chipre", "Palermo"),
-            ),
+            City("Bogotá", "CO-DC", ("110{111-931}",), "601 ### ####", "",
+                 ("Chapinero", "Usaquén", "Teusaquillo", "Chicó", "Cedritos"), weight=4),
+            City("Medellín", "CO-ANT", ("050{001-036}",), "604 ### ####", "",
+                 ("El Poblado", "Laureles", "Belén", "La Candelaria"), weight=3),
+            City("Cali", "CO-VAC", ("760{001-046}",), "602 ### ####", "",
+                 ("Granada", "San Fernando", "Ciudad Jardín"), weight=2),
+            City("Barranquilla", "CO-ATL", ("080{001-020}",), "605 ### ####", "",
+                 ("El Prado", "Alto Prado", "Riomar")),
+            City("Cartagena", "CO-BOL", ("130{001-015}",), "605 ### ####", "",
+                 ("Bocagrande", "Manga", "Getsemaní")),
+            City("Bucaramanga", "CO-SAN", ("680{001-011}",), "607 ### ####", "",
+                 ("Cabecera del Llano", "Sotomayor")),
+            City("Pereira", "CO-RIS", ("660{001-009}",), "606 ### ####", "", ("Pinares", "Álamos")),
+            City("Manizales", "CO-CAL", ("170{001-009}",), "606 ### ####", "", ("Chipre",)),
         ),
         mobiles=("3{00|01|04|05|10|11|12|13|14|15|16|17|18|20|21} ### ####", "+57 310 ### ####"),
-        org_forms=(
-            OrgForm("SAS", "SAS", 70),
-            OrgForm("LTDA", "Ltda.", 15),
-            OrgForm("SA", "SA", 15),
-        ),
-        org_tax_id=_co_org,
-        person_tax_id=_co_person,
+        org_forms=(OrgForm("SAS", "SAS", 70), OrgForm("LTDA", "Ltda.", 15),
+                   OrgForm("SA", "SA", 15)),
+        org_tax_id=_co_org, person_tax_id=_co_person,
         interiors=("Apto {2-18}0{1-4}", "Of. {2-12}0{1-9}", "Local {1-120}", "Bodega {1-20}"),
         exterior="No. {2-120}-{10-99}",
         adjectives=(
@@ -581,95 +438,31 @@ COUNTRIES: dict[str, CountrySpec] = {
             ("Cafetero", "Cafeteros", "Cafetera", "Cafeteras"),
         ),
         places=("del Caribe", "de la Sabana", "del Valle", "de los Andes", "del Magdalena"),
-        coop_suffix="",
-        neighbourhood_share=0.6,
-        eur_rate=4500,
+        neighbourhood_share=0.6, eur_rate=4500,
     ),
     "AR": CountrySpec(
-        code="AR",
-        name="Argentina",
-        share=12,
-        locale="es_AR",
-        team="Cono Sur y Perú",
+        code="AR", name="Argentina", share=12, locale="es_AR", team="Cono Sur y Perú",
         cities=(
-            City(
-                "Buenos Aires",
-                "AR-C",
-                ("C1{0-4}##@@@", "1{0-4}##"),
-                "+54 11 #### ####",
-                mobile="+54 9 11 #### ####",
-                neighbourhoods=("Palermo", "Recoleta", "Belgrano", "Caballito", "San Telmo"),
-                weight=5,
-            ),
-            City(
-                "La Plata",
-                "AR-B",
-                ("B19##@@@", "19##"),
-                "+54 221 ### ####",
-                mobile="+54 9 221 ### ####",
-            ),
-            City(
-                "Mar del Plata",
-                "AR-B",
-                ("B76##@@@", "76##"),
-                "+54 223 ### ####",
-                mobile="+54 9 223 ### ####",
-            ),
-            City(
-                "Córdoba",
-                "AR-X",
-                ("X50##@@@", "50##"),
-                "+54 351 ### ####",
-                mobile="+54 9 351 ### ####",
-                neighbourhoods=("Nueva Córdoba", "Cerro de las Rosas", "General Paz"),
-                weight=2,
-            ),
-            City(
-                "Rosario",
-                "AR-S",
-                ("S20##@@@", "20##"),
-                "+54 341 ### ####",
-                mobile="+54 9 341 ### ####",
-                neighbourhoods=("Centro", "Fisherton", "Echesortu"),
-                weight=2,
-            ),
-            City(
-                "Mendoza",
-                "AR-M",
-                ("M55##@@@", "55##"),
-                "+54 261 ### ####",
-                mobile="+54 9 261 ### ####",
-            ),
-            City(
-                "San Miguel de Tucumán",
-                "AR-T",
-                ("T40##@@@", "40##"),
-                "+54 381 ### ####",
-                mobile="+54 9 381 ### ####",
-            ),
-            City(
-                "Salta",
-                "AR-A",
-                ("A44##@@@", "44##"),
-                "+54 387 ### ####",
-                mobile="+54 9 387 ### ####",
-            ),
-            City(
-                "Neuquén",
-                "AR-Q",
-                ("Q83##@@@", "83##"),
-                "+54 299 ### ####",
-                mobile="+54 9 299 ### ####",
-            ),
+            City("Buenos Aires", "AR-C", ("C1{0-4}##@@@", "1{0-4}##"), "+54 11 #### ####",
+                 "+54 9 11 #### ####",
+                 ("Palermo", "Recoleta", "Belgrano", "Caballito", "San Telmo"), weight=5),
+            City("La Plata", "AR-B", ("B19##@@@", "19##"), "+54 221 ### ####",
+                 "+54 9 221 ### ####"),
+            City("Mar del Plata", "AR-B", ("B76##@@@", "76##"), "+54 223 ### ####",
+                 "+54 9 223 ### ####"),
+            City("Córdoba", "AR-X", ("X50##@@@", "50##"), "+54 351 ### ####", "+54 9 351 ### ####",
+                 ("Nueva Córdoba", "Cerro de las Rosas", "General Paz"), weight=2),
+            City("Rosario", "AR-S", ("S20##@@@", "20##"), "+54 341 ### ####", "+54 9 341 ### ####",
+                 ("Centro", "Fisherton", "Echesortu"), weight=2),
+            City("Mendoza", "AR-M", ("M55##@@@", "55##"), "+54 261 ### ####", "+54 9 261 ### ####"),
+            City("San Miguel de Tucumán", "AR-T", ("T40##@@@", "40##"), "+54 381 ### ####",
+                 "+54 9 381 ### ####"),
+            City("Salta", "AR-A", ("A44##@@@", "44##"), "+54 387 ### ####", "+54 9 387 ### ####"),
+            City("Neuquén", "AR-Q", ("Q83##@@@", "83##"), "+54 299 ### ####", "+54 9 299 ### ####"),
         ),
         mobiles=("+54 9 11 #### ####",),
-        org_forms=(
-            OrgForm("SRL", "SRL", 50),
-            OrgForm("SA", "SA", 35),
-            OrgForm("SAS", "SAS", 15),
-        ),
-        org_tax_id=_ar_org,
-        person_tax_id=_ar_person,
+        org_forms=(OrgForm("SRL", "SRL", 50), OrgForm("SA", "SA", 35), OrgForm("SAS", "SAS", 15)),
+        org_tax_id=_ar_org, person_tax_id=_ar_person,
         interiors=("Piso {1-15} Depto {A|B|C|D}", "PB {A|B}", "Of. {1-30}", "Local {1-12}"),
         exterior="{100-5800}",
         adjectives=(
@@ -679,17 +472,10 @@ COUNTRIES: dict[str, CountrySpec] = {
             ("Rioplatense", "Rioplatenses", "Rioplatense", "Rioplatenses"),
         ),
         places=("del Plata", "del Sur", "de Cuyo", "del Litoral", "del Norte"),
-        coop_suffix="Ltda.",
-        two_surnames=False,
-        neighbourhood_share=0.3,
-        eur_rate=1100,
+        coop_suffix="Ltda.", two_surnames=False, neighbourhood_share=0.3, eur_rate=1100,
     ),
     "CL": CountrySpec(
-        code="CL",
-        name="Chile",
-        share=12,
-        locale="es_CL",
-        team="Cono Sur y Perú",
+        code="CL", name="Chile", share=12, locale="es_CL", team="Cono Sur y Perú",
         cities=(
             City("Santiago", "CL-RM", ("83#####",), "+56 2 2### ####", weight=3),
             City("Providencia", "CL-RM", ("75#####",), "+56 2 2### ####", weight=2),
@@ -708,13 +494,10 @@ COUNTRIES: dict[str, CountrySpec] = {
         ),
         mobiles=("+56 9 #### ####", "9 #### ####"),
         org_forms=(
-            OrgForm("SpA", "SpA", 55),
-            OrgForm("LTDA", "Ltda.", 25),
-            OrgForm("SA", "SA", 12),
+            OrgForm("SpA", "SpA", 55), OrgForm("LTDA", "Ltda.", 25), OrgForm("SA", "SA", 12),
             OrgForm("EIRL", "EIRL", 8),
         ),
-        org_tax_id=_cl_org,
-        person_tax_id=_cl_person,
+        org_tax_id=_cl_org, person_tax_id=_cl_person,
         interiors=("Depto {2-18}0{1-9}", "Of. {2-20}0{1-9}", "Local {1-40}", "Casa {1-30}"),
         exterior="{100-9800}",
         adjectives=(
@@ -724,53 +507,31 @@ COUNTRIES: dict[str, CountrySpec] = {
             ("Chileno", "Chilenos", "Chilena", "Chilenas"),
         ),
         places=("del Sur", "del Pacífico", "del Norte Grande", "de la Araucanía", "del Maule"),
-        coop_suffix="Ltda.",
-        neighbourhood_share=0.2,
-        eur_rate=1000,
+        coop_suffix="Ltda.", neighbourhood_share=0.2, eur_rate=1000,
     ),
     "PE": CountrySpec(
-        code="PE",
-        name="Perú",
-        share=12,
-        # Faker has no Peruvian locale; Colombian names are the closest, with Andean surnames.
-        locale="es_CO",
-        team="Cono Sur y Perú",
+        # Faker has no Peruvian locale: Colombian names are the closest, mixed with Andean surnames.
+        code="PE", name="Perú", share=12, locale="es_CO", team="Cono Sur y Perú",
         cities=(
-            City(
-                "Miraflores",
-                "PE-LMA",
-                ("150##",),
-                "01 ### ####",
-                locality="Lima",
-                weight=2,
-            ),
+            City("Miraflores", "PE-LMA", ("150##",), "01 ### ####", locality="Lima", weight=2),
             City("San Isidro", "PE-LMA", ("150##",), "01 ### ####", locality="Lima", weight=2),
             City("Santiago de Surco", "PE-LMA", ("150##",), "01 ### ####", locality="Lima"),
             City("La Victoria", "PE-LMA", ("150##",), "01 ### ####", locality="Lima"),
             City("Lima", "PE-LMA", ("150##",), "01 ### ####", weight=2),
             City("Callao", "PE-CAL", ("07###",), "01 ### ####"),
-            City(
-                "Arequipa",
-                "PE-ARE",
-                ("04###",),
-                "054 ######",
-                neighbourhoods=("Cayma", "Yanahuara", "Cercado"),
-                weight=2,
-            ),
-            City("Trujillo", "PE-LAL", ("13###",), "044 ######", neighbourhoods=("Centro",)),
+            City("Arequipa", "PE-ARE", ("04###",), "054 ######", "",
+                 ("Cayma", "Yanahuara", "Cercado"), weight=2),
+            City("Trujillo", "PE-LAL", ("13###",), "044 ######", "", ("Centro",)),
             City("Chiclayo", "PE-LAM", ("14###",), "074 ######"),
-            City("Cusco", "PE-CUS", ("08###",), "084 ######", neighbourhoods=("Wanchaq",)),
+            City("Cusco", "PE-CUS", ("08###",), "084 ######", "", ("Wanchaq",)),
             City("Piura", "PE-PIU", ("20###",), "073 ######"),
         ),
         mobiles=("9## ### ###", "+51 9## ### ###"),
         org_forms=(
-            OrgForm("SAC", "SAC", 60),
-            OrgForm("EIRL", "EIRL", 20),
-            OrgForm("SRL", "SRL", 12),
+            OrgForm("SAC", "SAC", 60), OrgForm("EIRL", "EIRL", 20), OrgForm("SRL", "SRL", 12),
             OrgForm("SA", "SA", 8),
         ),
-        org_tax_id=_pe_org,
-        person_tax_id=_pe_person,
+        org_tax_id=_pe_org, person_tax_id=_pe_person,
         interiors=("Of. {2-15}0{1-9}", "Dpto. {1-18}0{1-4}", "Int. {1-9}", "Piso {2-12}"),
         exterior="{100-3500}",
         adjectives=(
@@ -787,10 +548,10 @@ COUNTRIES: dict[str, CountrySpec] = {
             "Calle {Los Pinos|Las Begonias|Los Laureles|Schell|Dos de Mayo|Colón}",
         ),
         surnames=("Quispe", "Mamani", "Huamán", "Condori", "Chávez", "Vásquez", "Ccori"),
-        neighbourhood_share=0.2,
-        eur_rate=4,
+        neighbourhood_share=0.2, eur_rate=4,
     ),
 }
+# fmt: on
 
 # --- people and organisations ----------------------------------------------------------------
 
@@ -802,10 +563,6 @@ ACTIVITIES: tuple[tuple[str, int], ...] = (
     ("Ingeniería", 2), ("Consultores", 1), ("Logística", 2), ("Laboratorios", 1),
     ("Textiles", 1), ("Instalaciones", 3), ("Exportadora", 2), ("Agroindustrias", 3),
     ("Papelería", 2), ("Climatización", 2), ("Asesores", 1), ("Recambios", 1),
-)  # fmt: skip
-SHOPS = (
-    "Ferretería", "Café", "Hotel", "Clínica", "Panadería", "Librería", "Óptica",
-    "Bodega", "Almacén", "Estudio", "Taller", "Mercado",
 )  # fmt: skip
 BRANDS = (
     "El Puerto", "La Esquina", "Nova", "del Parque", "Central", "Altamira", "Costa Azul",
@@ -890,6 +647,8 @@ GROUP_WEIGHTS = {"Minorista": 40, "Mayorista": 30, "Distribuidor": 15, "VIP": 15
 
 @dataclass(frozen=True)
 class DemoUser:
+    """An employee of the demo company."""
+
     username: str
     first_name: str
     last_name: str
@@ -912,6 +671,8 @@ MANAGER = "gerente"
 
 @dataclass(frozen=True)
 class DemoGroup:
+    """A customer group of the demo and its commercial rules."""
+
     name: str
     discount: str
     payment_terms_days: int | None
@@ -963,13 +724,15 @@ class Identity:
     domain: str
     first_name: str
     surname: str
+    female: bool
+    legal_form: str = ""  # the code, also when the tax id is what implies it
 
 
 class Planner:
     """Generates customer plans for one seed; every random choice flows from that seed."""
 
     def __init__(self, seed: int, taken: set[tuple[str, str]] | None = None) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
         self.taken = set(taken or ())
         self.fakers: dict[str, Any] = {}
         for position, code in enumerate(COUNTRIES):
@@ -980,22 +743,29 @@ class Planner:
     # -- names --
 
     def surname(self, spec: CountrySpec) -> str:
+        """One surname as people of the country have them."""
         if spec.surnames and self.rng.random() < 0.35:
             return self.rng.choice(spec.surnames)
         return str(self.fakers[spec.code].last_name())
 
     def surnames(self, spec: CountrySpec) -> tuple[str, ...]:
+        """Both surnames where people have two, else one."""
         if spec.two_surnames:
             return (self.surname(spec), self.surname(spec))
         return (self.surname(spec),)
 
     def first_name(self, spec: CountrySpec, female: bool) -> str:
+        """A given name of the country."""
         fake = self.fakers[spec.code]
         return str(fake.first_name_female() if female else fake.first_name_male())
 
-    def company_name(self, spec: CountrySpec, city: City) -> str:
+    def company_name(self, spec: CountrySpec, city: City) -> tuple[str, str]:
+        """A company's name without its legal form, and the activity word it was built on."""
+        activity, gender = self.rng.choice(ACTIVITIES)
+        return self._company_name(spec, city, activity, gender), activity
+
+    def _company_name(self, spec: CountrySpec, city: City, activity: str, gender: int) -> str:
         rng = self.rng
-        activity, gender = rng.choice(ACTIVITIES)
         pattern = pick(rng, {"surname": 30, "sons": 6, "adjective": 15, "place": 15,
                              "city": 8, "partners": 10, "brothers": 6})  # fmt: skip
         if pattern == "surname":
@@ -1013,6 +783,7 @@ class Planner:
         return f"{self.surname(spec)} Hermanos"
 
     def special_name(self, templates: Sequence[str], spec: CountrySpec, city: City) -> str:
+        """The name of a cooperative or association, from one of ``templates``."""
         return self.rng.choice(templates).format(
             place=self.rng.choice(spec.places),
             city=city.locality or city.name,
@@ -1023,11 +794,12 @@ class Planner:
     # -- identities --
 
     def organisation(self, spec: CountrySpec, city: City) -> Identity:
+        """A company, cooperative or association of the country, and its first contact's name."""
         rng = self.rng
         fiscal_type = pick(
             rng, {"sociedad_mercantil": 88, "cooperativa": 5, "asociacion_fundacion": 7}
         )
-        legal_form, cif_letter = "", ""
+        legal_form, cif_letter, trade_name = "", "", ""
         if fiscal_type == "cooperativa":
             name = self.special_name(COOP_NAMES, spec, city)
             legal_name = f"{name} {spec.coop_suffix}".strip()
@@ -1039,14 +811,16 @@ class Planner:
             cif_letter = "G"
         else:
             form = rng.choices(spec.org_forms, weights=[f.weight for f in spec.org_forms])[0]
-            name = self.company_name(spec, city)
+            name, activity = self.company_name(spec, city)
             legal_name = f"{name} {form.suffix}"
             legal_form, cif_letter = form.code, form.cif_letter
+            if rng.random() < 0.35:
+                trade_name = f"{activity} {rng.choice(BRANDS)}"
         fields: dict[str, Any] = {"kind": ORG, "legal_name": legal_name, "fiscal_type": fiscal_type}
         if legal_form and not spec.legal_form_from_tax_id:
             fields["legal_form"] = legal_form
-        if fiscal_type == "sociedad_mercantil" and rng.random() < 0.35:
-            fields["trade_name"] = f"{rng.choice(SHOPS)} {rng.choice(BRANDS)}"
+        if trade_name:
+            fields["trade_name"] = trade_name
         province = city.postal[0][:2]
         holder = Holder(ORG, name=name, province=province, cif_letter=cif_letter or "B")
         contact_female = rng.random() < 0.5
@@ -1057,9 +831,12 @@ class Planner:
             domain=f"{slugify(name)[:40].strip('-')}.example",
             first_name=self.first_name(spec, contact_female),
             surname=self.surname(spec),
+            female=contact_female,
+            legal_form=legal_form,
         )
 
     def person(self, spec: CountrySpec, city: City) -> Identity:
+        """An individual: a private customer or a self-employed professional."""
         rng = self.rng
         female = rng.random() < 0.5
         first = self.first_name(spec, female)
@@ -1075,7 +852,7 @@ class Planner:
             fields["trade_name"] = f"{rng.choice(TRADES)} {surnames[0]}"
         holder = Holder(PERSON, first_name=first, surnames=surnames, female=female)
         domain = rng.choice(("example.com", "example.net", "example.org"))
-        return Identity(PERSON, holder, fields, domain, first, surnames[0])
+        return Identity(PERSON, holder, fields, domain, first, surnames[0], female)
 
     # -- channels, addresses, contacts --
 
@@ -1088,10 +865,12 @@ class Planner:
         raise RuntimeError(f"No valid phone number from {template!r} for {country}.")
 
     def mobile(self, spec: CountrySpec, city: City) -> str:
+        """A valid mobile number of the country (of the city's area where that matters)."""
         template = city.mobile or self.rng.choice(spec.mobiles)
         return self.phone(template, spec.code)
 
     def email_local(self, first: str, surname: str) -> str:
+        """The part before the @ of a person's e-mail: 'maria.lopez' or 'maria.lopez72'."""
         first_word = slugify(first).split("-")[0]
         local = f"{first_word}.{slugify(surname)}"
         if self.rng.random() < 0.3:
@@ -1099,6 +878,7 @@ class Planner:
         return local
 
     def channels(self, spec: CountrySpec, city: City, who: Identity) -> list[dict[str, Any]]:
+        """Phones, e-mails, website and social profile of a customer with complete data."""
         rng = self.rng
         out: list[dict[str, Any]] = []
         if who.kind == ORG:
@@ -1125,6 +905,7 @@ class Planner:
         return out
 
     def one_channel(self, spec: CountrySpec, city: City, who: Identity) -> list[dict[str, Any]]:
+        """The single phone or e-mail a quickly entered lead comes with."""
         if self.rng.random() < 0.5:
             return [{"type": "phone", "value": self.mobile(spec, city), "is_primary": True}]
         local = (
@@ -1135,11 +916,13 @@ class Planner:
         return [{"type": "email", "value": f"{local}@{who.domain}", "is_primary": True}]
 
     def street(self, spec: CountrySpec) -> str:
+        """A street name as written in the country."""
         if spec.streets:
             return fill(self.rng.choice(spec.streets), self.rng)
         return str(self.fakers[spec.code].street_name())
 
     def address(self, spec: CountrySpec, city: City, kind: str) -> dict[str, Any]:
+        """A complete address in the city, postal code and region agreeing."""
         rng = self.rng
         postal = fill(rng.choice(city.postal), rng)
         region = city.region or region_for_postal_code(postal, spec.code) or ""
@@ -1162,11 +945,12 @@ class Planner:
         return address
 
     def contacts(self, spec: CountrySpec, city: City, who: Identity) -> list[dict[str, Any]]:
+        """Zero to three people at an organisation, the first one the main contact."""
         rng = self.rng
         count = rng.choices((0, 1, 2, 3), weights=(25, 40, 25, 10))[0]
         out = []
         for position in range(count):
-            female = rng.random() < 0.5
+            female = who.female if position == 0 else rng.random() < 0.5
             first = who.first_name if position == 0 else self.first_name(spec, female)
             surnames = [who.surname if position == 0 else self.surname(spec)]
             if spec.two_surnames:
@@ -1190,6 +974,7 @@ class Planner:
     # -- commercial data --
 
     def commercial(self, spec: CountrySpec, who: Identity, stage: str) -> dict[str, Any]:
+        """Group, payment terms, sector, size and amounts."""
         rng = self.rng
         out: dict[str, Any] = {}
         if stage in ("client", "former") and rng.random() < 0.75:
@@ -1265,10 +1050,10 @@ class Planner:
                 data["contacts"] = self.contacts(spec, city, who)
         else:
             data["channels"] = self.one_channel(spec, city, who)
+            if who.legal_form:  # no CIF to imply it: say it
+                data["legal_form"] = who.legal_form
             if who.kind == ORG and rng.random() < 0.3:
-                data["fiscal_type"] = None
-        if data.get("fiscal_type") is None:
-            data.pop("fiscal_type")
+                del data["fiscal_type"]  # not asked yet
         data.update(self.situation(stage))
         data.update(self.commercial(spec, who, stage))
         data.update(self.extras(spec))
@@ -1309,9 +1094,11 @@ class DemoSummary:
     users_created: list[str] = field(default_factory=list)
 
     def count(self, country: str, stage: str) -> int:
+        """Customers created in a country at a stage."""
         return self.by_country.get(country, Counter())[stage]
 
     def stage_total(self, stage: str) -> int:
+        """Customers created at a stage, all countries together."""
         return sum(counts[stage] for counts in self.by_country.values())
 
 
@@ -1366,6 +1153,7 @@ class References:
 
     @classmethod
     def load(cls, users: dict[str, User]) -> References:
+        """Read the active rows of every list a plan may name."""
         return cls(
             users=users,
             fiscal_types={f.code: f for f in FiscalType.objects.filter(is_active=True)},
@@ -1396,6 +1184,7 @@ class References:
 
 
 def _backdate(pk: int, plan: CustomerPlan) -> None:
+    """Spread creation over two years and leave some data overdue for review."""
     now = timezone.now()
     created = now - timedelta(minutes=plan.created_minutes_ago)
     reviewed = now - timedelta(minutes=plan.reviewed_minutes_ago)
