@@ -140,7 +140,7 @@ class CustomerForm(forms.Form):
         assert isinstance(owner_field, forms.ModelChoiceField)
         if not user.can_assign_owners:
             # A salesperson keeps the current owner or takes the customer; nothing else.
-            keep = {user.pk, self.initial.get("owner")} - {None}
+            keep = [pk for pk in (user.pk, self.initial.get("owner")) if pk is not None]
             owners = owners.filter(pk__in=keep)
         owner_field.queryset = owners
         owner_field.empty_label = None if not user.can_assign_owners else "—"
