@@ -100,15 +100,17 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         Every word must appear; a query typed as one id or phone number
         ("B-1234567-4", "+34 600 11 22 33") also matches its letters and digits alone.
         """
+        from cartera.customers.search import contains
+
         words = fold(text).split()
         if not words:
             return self
         condition = Q()
         for word in words:
-            condition &= Q(search_text__contains=word)
+            condition &= contains(word, using=self.db)
         squashed = squash(text)
         if len(squashed) >= 3 and (len(words) > 1 or squashed != words[0]):
-            condition |= Q(search_text__contains=squashed)
+            condition |= contains(squashed, using=self.db)
         return self.filter(condition)
 
 
