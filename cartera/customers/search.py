@@ -20,7 +20,8 @@ _SQLITE_CREATE = [
     "search_text, content='customers_customer', content_rowid='id', tokenize='trigram')",
     """CREATE TRIGGER IF NOT EXISTS customers_customer_search_ai
         AFTER INSERT ON customers_customer BEGIN
-          INSERT INTO customers_customer_search(rowid, search_text) VALUES (new.id, new.search_text);
+          INSERT INTO customers_customer_search(rowid, search_text)
+          VALUES (new.id, new.search_text);
         END""",
     """CREATE TRIGGER IF NOT EXISTS customers_customer_search_ad
         AFTER DELETE ON customers_customer BEGIN
@@ -31,7 +32,8 @@ _SQLITE_CREATE = [
         AFTER UPDATE OF search_text ON customers_customer BEGIN
           INSERT INTO customers_customer_search(customers_customer_search, rowid, search_text)
           VALUES ('delete', old.id, old.search_text);
-          INSERT INTO customers_customer_search(rowid, search_text) VALUES (new.id, new.search_text);
+          INSERT INTO customers_customer_search(rowid, search_text)
+          VALUES (new.id, new.search_text);
         END""",
 ]
 _SQLITE_DROP = [
@@ -71,7 +73,10 @@ def rebuild_search_index(connection: BaseDatabaseWrapper | None = None) -> None:
     connection = connection or connections["default"]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO customers_customer_search(customers_customer_search) VALUES ('rebuild')")
+            cursor.execute(
+                "INSERT INTO customers_customer_search(customers_customer_search) "
+                "VALUES ('rebuild')"
+            )
 
 
 def contains(fragment: str, *, using: str) -> Q:
