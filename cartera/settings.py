@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ninja",
     "cartera.core",
     "cartera.accounts",
+    "cartera.audit",
     "cartera.customers",
 ]
 
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cartera.core.middleware.UserLanguageMiddleware",
+    "cartera.audit.middleware.AuditSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cartera.core.middleware.ContentSecurityPolicyMiddleware",

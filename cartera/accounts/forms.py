@@ -19,12 +19,6 @@ class UserForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the current password."),
     )
-    hand_over_to = forms.ModelChoiceField(
-        label=_("Hand their customers over to"),
-        queryset=User.objects.none(),
-        required=False,
-        help_text=_("Required to deactivate someone who still owns customers."),
-    )
 
     class Meta:
         model = User
@@ -41,10 +35,7 @@ class UserForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        others = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        self.fields["hand_over_to"].queryset = others  # type: ignore[attr-defined]
+        self.owns_customers = 0
         if not self.instance.pk:
             self.fields["password"].required = True
             self.fields["password"].help_text = ""
@@ -57,12 +48,18 @@ class UserForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        owns = self.instance.pk and self.instance.owned_customers.exists()
+        owned = self.instance.owned_customers.count() if self.instance.pk else 0
         leaving = not data.get("is_active", True) or data.get("role") == Role.READ_ONLY
-        if owns and leaving and not data.get("hand_over_to"):
+        if owned and leaving:
+            # The portfolio belongs to the company: it changes hands, it is never orphaned.
+            self.owns_customers = owned
             self.add_error(
-                "hand_over_to",
-                _("This person still owns customers: choose who takes them over."),
+                None,
+                _(
+                    "This person still owns %(count)s customers: hand them over to someone "
+                    "else first."
+                )
+                % {"count": owned},
             )
         return data
 
@@ -71,7 +68,4 @@ class UserForm(forms.ModelForm):
         if self.cleaned_data.get("password"):
             user.set_password(self.cleaned_data["password"])
         user.save()
-        if target := self.cleaned_data.get("hand_over_to"):
-            # The portfolio belongs to the company: it changes hands, it is never orphaned.
-            user.owned_customers.update(owner=target)
         return user

@@ -14,6 +14,9 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from cartera.accounts.models import User
+from cartera.audit import services as audit
+from cartera.audit.models import AuditEvent
+from cartera.audit.presenters import present
 from cartera.core.models import Company
 from cartera.customers import services
 from cartera.customers.filters import CustomerFilter
@@ -220,6 +223,32 @@ class CustomerOut(Schema):
     channels: list[ChannelOut]
     addresses: list[AddressOut]
     contacts: list[ContactOut]
+
+
+class ChangeOut(Schema):
+    field: str
+    label: str
+    before: Any
+    after: Any
+
+
+class EventOut(Schema):
+    at: datetime.datetime
+    actor: str
+    source: str
+    action: str
+    object_type: str
+    object_id: int | None
+    object_label: str
+    version: int | None
+    changes: list[ChangeOut]
+
+
+class HistoryPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[EventOut]
 
 
 class CustomerPage(Schema):
@@ -434,6 +463,13 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 @router.get("/customers/{int:customer_id}", response=CustomerOut, summary="A customer's record")
 def get_customer(request: HttpRequest, customer_id: int, response: HttpResponse) -> Any:
     customer = _detail(request, customer_id)
+    audit.record_access(
+        by=_user(request),
+        object_type="customer",
+        object_id=customer.pk,
+        label=customer.code,
+        customer_id=customer.pk,
+    )
     response.headers["ETag"] = f'"{customer.version}"'
     return serialize(customer, _home_region())
 
@@ -481,6 +517,48 @@ def restore_customer(request: HttpRequest, customer_id: int) -> Any:
     customer = _detail(request, customer_id)
     services.restore_customer(customer=customer, by=_user(request))
     return serialize(_detail(request, customer_id), _home_region())
+
+
+@router.get(
+    "/customers/{int:customer_id}/history",
+    response=HistoryPage,
+    summary="Who changed what in a customer, newest first",
+)
+def customer_history(
+    request: HttpRequest,
+    customer_id: int,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_id)
+    events = AuditEvent.objects.for_customer(customer.pk).changes()
+    start = (page - 1) * page_size
+    results = []
+    for item in events[start : start + page_size]:
+        view = present(item)
+        names = list(item.changes or {})
+        results.append(
+            {
+                "at": item.at,
+                "actor": item.actor_name,
+                "source": item.source,
+                "action": item.action,
+                "object_type": item.object_type,
+                "object_id": item.object_id,
+                "object_label": item.object_label,
+                "version": item.version,
+                "changes": [
+                    {
+                        "field": name,
+                        "label": change.label,
+                        "before": (item.changes[name] or [None])[0],
+                        "after": (item.changes[name] + [None, None])[1],
+                    }
+                    for name, change in zip(names, view.changes, strict=True)
+                ],
+            }
+        )
+    return {"count": events.count(), "page": page, "page_size": page_size, "results": results}
 
 
 @router.get(

@@ -267,3 +267,21 @@ class QuickChannelsForm(forms.Form):
 ChannelFormSet = forms.formset_factory(ChannelForm, extra=0, can_delete=True, max_num=50)
 AddressFormSet = forms.formset_factory(AddressForm, extra=0, can_delete=True, max_num=20)
 ContactFormSet = forms.formset_factory(ContactForm, extra=0, can_delete=True, max_num=100)
+
+
+class HandoverForm(forms.Form):
+    from_owner = forms.ModelChoiceField(label=_("Customers of"), queryset=User.objects.none())
+    to_owner = forms.ModelChoiceField(label=_("Hand them over to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        holders = User.objects.filter(owned_customers__isnull=False).distinct()
+        receivers = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
+        self.fields["from_owner"].queryset = holders  # type: ignore[attr-defined]
+        self.fields["to_owner"].queryset = receivers  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("from_owner") and data.get("from_owner") == data.get("to_owner"):
+            self.add_error("to_owner", _("Choose someone else."))
+        return data

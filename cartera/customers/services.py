@@ -7,10 +7,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.accounts.models import Role, User
+from cartera.audit import services as audit
+from cartera.audit.models import Action, AuditEvent
 from cartera.core.countries import COUNTRY_CURRENCY
 from cartera.core.models import Company
 from cartera.core.models import Sequence as NumberSequence
@@ -23,6 +26,10 @@ from cartera.customers.models import (
     Tag,
 )
 from cartera.customers.validation import (
+    ADDRESS_FIELDS,
+    CHANNEL_FIELDS,
+    CONTACT_FIELDS,
+    SCALAR_FIELDS,
     CleanCustomer,
     CustomerInvalid,
     address_as_dict,
@@ -31,6 +38,36 @@ from cartera.customers.validation import (
 )
 
 CUSTOMER_CODE_SERIES = "customer"
+
+# What the history records of each object, field by field.
+AUDITED_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer": (*SCALAR_FIELDS, "custom_data"),
+    "channel": tuple(f for f in CHANNEL_FIELDS if f != "id"),
+    "address": tuple(f for f in ADDRESS_FIELDS if f != "id"),
+    "contact": tuple(f for f in CONTACT_FIELDS if f != "id"),
+}
+_OBJECT_TYPES = {ContactChannel: "channel", Address: "address", Contact: "contact"}
+
+
+def _customer_state(customer: Customer) -> dict[str, Any]:
+    state = audit.snapshot(customer, AUDITED_FIELDS["customer"])
+    state["tags"] = sorted(t.name for t in customer.tags.all())
+    return state
+
+
+def _record_customer(
+    customer: Customer, action: str, by: User, changes: dict[str, Any] | None = None
+) -> None:
+    audit.record(
+        action=action,
+        object_type="customer",
+        object_id=customer.pk,
+        label=customer.code,
+        customer_id=customer.pk,
+        by=by,
+        changes=changes,
+        version=customer.version,
+    )
 
 
 class VersionConflict(CustomerInvalid):
@@ -84,7 +121,8 @@ def create_customer(*, data: Mapping[str, Any], by: User) -> Customer:
     customer = Customer(**fields, created_by=by, updated_by=by, reviewed_at=timezone.now())
     customer.custom_data = clean.custom_data or {}
     _save(customer)
-    _write_related(customer, clean)
+    _write_related(customer, clean, by=by)
+    _record_customer(customer, Action.CREATE, by, audit.diff({}, _customer_state(customer)))
     return customer
 
 
@@ -95,17 +133,8 @@ def update_customer(
     """Change a customer; lists given in ``data`` replace the current ones."""
     customer = _lock_editable(customer, by)
     if version is not None and version != customer.version:
-        raise VersionConflict(
-            {
-                "__all__": [
-                    _(
-                        "%(name)s changed this customer while you were editing it. "
-                        "Reload to see their changes, then apply yours again."
-                    )
-                    % {"name": customer.updated_by or _("Someone")}
-                ]
-            }
-        )
+        raise VersionConflict({"__all__": [_conflict_message(customer, version)]})
+    before = _customer_state(customer)
     clean = validate_customer(data, instance=customer)
     _check_owner(clean, by=by, instance=customer)
     if "code" in clean.fields and clean.fields["code"] != customer.code:
@@ -120,8 +149,30 @@ def update_customer(
     customer.updated_by = by
     customer.version += 1
     _save(customer)
-    _write_related(customer, clean)
+    _write_related(customer, clean, by=by)
+    changes = audit.diff(before, _customer_state(customer))
+    if changes:
+        _record_customer(customer, Action.UPDATE, by, changes)
     return customer
+
+
+def _conflict_message(customer: Customer, version: int) -> str:
+    """Who changed the customer since ``version`` was read, and which fields."""
+    from cartera.audit.presenters import present
+
+    events = AuditEvent.objects.for_customer(customer.pk).changes().filter(version__gt=version)
+    names: list[str] = []
+    for item in events.order_by("at", "id")[:50]:
+        view = present(item)
+        labels = [c.label for c in view.changes] or [view.object_name]
+        names += [label for label in labels if label not in names]
+    message = _(
+        "%(name)s changed this customer while you were editing it. "
+        "Reload to see their changes, then apply yours again."
+    ) % {"name": customer.updated_by or _("Someone")}
+    if names:
+        message += " " + _("Changed: %(fields)s.") % {"fields": ", ".join(names[:12])}
+    return message
 
 
 def _save(customer: Customer) -> None:
@@ -146,24 +197,46 @@ def _lock_editable(customer: Customer, by: User) -> Customer:
     return locked
 
 
-def _write_related(customer: Customer, clean: CleanCustomer) -> None:
+def _write_related(customer: Customer, clean: CleanCustomer, *, by: User) -> None:
     if clean.tags is not None:
         existing = {t.name.casefold(): t for t in Tag.objects.filter(name__in=clean.tags)}
         tags = [existing.get(n.casefold()) or Tag.objects.create(name=n) for n in clean.tags]
         customer.tags.set(tags)
+    events: list[AuditEvent] = []
     if clean.channels is not None:
-        _replace(customer, ContactChannel, clean.channels, "channels")
+        events += _replace(customer, ContactChannel, clean.channels, "channels", by=by)
     if clean.addresses is not None:
-        _replace(customer, Address, clean.addresses, "addresses")
+        events += _replace(customer, Address, clean.addresses, "addresses", by=by)
     if clean.contacts is not None:
-        _replace(customer, Contact, clean.contacts, "contacts")
+        events += _replace(customer, Contact, clean.contacts, "contacts", by=by)
+    audit.record_all(events)
     refresh_search_text(customer)
 
 
-def _replace(customer: Customer, model: Any, items: Sequence[dict[str, Any]], path: str) -> None:
-    """Make the customer's rows of ``model`` exactly ``items`` (matched by id)."""
+def _replace(
+    customer: Customer, model: Any, items: Sequence[dict[str, Any]], path: str, *, by: User
+) -> list[AuditEvent]:
+    """Make the customer's rows of ``model`` exactly ``items`` (matched by id); say what changed."""
+    object_type = _OBJECT_TYPES[model]
+    fields = AUDITED_FIELDS[object_type]
     current = {obj.pk: obj for obj in model.objects.filter(customer=customer)}
     keep: set[int] = set()
+    events: list[AuditEvent] = []
+
+    def note(action: str, obj: Any, changes: dict[str, Any]) -> None:
+        events.append(
+            audit.event(
+                action=action,
+                object_type=object_type,
+                object_id=obj.pk,
+                label=str(obj),
+                customer_id=customer.pk,
+                by=by,
+                changes=changes,
+                version=customer.version,
+            )
+        )
+
     for i, item in enumerate(items):
         values = {k: v for k, v in item.items() if k != "id"}
         if model is ContactChannel:
@@ -176,13 +249,25 @@ def _replace(customer: Customer, model: Any, items: Sequence[dict[str, Any]], pa
                 raise CustomerInvalid(
                     {f"{path}.{i}.id": [_("This item does not belong to the customer.")]}
                 ) from None
+            before = audit.snapshot(obj, fields)
             for name, value in values.items():
                 setattr(obj, name, value)
             obj.save()
             keep.add(obj.pk)
+            if changes := audit.diff(before, audit.snapshot(obj, fields)):
+                note(Action.UPDATE, obj, changes)
         else:
-            keep.add(model.objects.create(customer=customer, **values).pk)
+            obj = model.objects.create(customer=customer, **values)
+            keep.add(obj.pk)
+            note(Action.CREATE, obj, audit.diff({}, audit.snapshot(obj, fields)))
+    for pk, obj in current.items():
+        if pk not in keep:
+            gone = {
+                n: [v, None] for n, v in audit.snapshot(obj, fields).items() if v not in ("", None)
+            }
+            note(Action.DELETE, obj, gone)
     model.objects.filter(customer=customer).exclude(pk__in=keep).delete()
+    return events
 
 
 def refresh_search_text(customer: Customer) -> None:
@@ -202,6 +287,7 @@ def archive_customer(*, customer: Customer, by: User) -> Customer:
         customer.updated_by = by
         customer.version += 1
         customer.save(update_fields=["archived_at", "updated_by", "version", "updated_at"])
+        _record_customer(customer, Action.ARCHIVE, by)
     return customer
 
 
@@ -214,6 +300,7 @@ def restore_customer(*, customer: Customer, by: User) -> Customer:
         customer.updated_by = by
         customer.version += 1
         customer.save(update_fields=["archived_at", "updated_by", "version", "updated_at"])
+        _record_customer(customer, Action.RESTORE, by)
     return customer
 
 
@@ -221,10 +308,49 @@ def restore_customer(*, customer: Customer, by: User) -> Customer:
 def mark_reviewed(*, customer: Customer, by: User) -> Customer:
     """Record that someone checked the customer's data today."""
     customer = _lock_editable(customer, by)
+    before = audit.plain(customer.reviewed_at)
     customer.reviewed_at = timezone.now()
     customer.updated_by = by
     customer.save(update_fields=["reviewed_at", "updated_by", "updated_at"])
+    changes = {"reviewed_at": [before, audit.plain(customer.reviewed_at)]}
+    _record_customer(customer, Action.UPDATE, by, changes)
     return customer
+
+
+@transaction.atomic
+def reassign_customers(*, customers: Any, to: User, by: User) -> int:
+    """Give customers to another owner in one go; each change is in the history."""
+    if not by.can_assign_owners:
+        raise PermissionDenied
+    if not to.is_active or to.role == Role.READ_ONLY:
+        raise CustomerInvalid({"owner": [_("This user cannot own customers.")]})
+    rows = list(
+        customers.exclude(owner=to)
+        .select_for_update()
+        .values_list("pk", "code", "version", "owner")
+    )
+    if not rows:
+        return 0
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in={row[3] for row in rows})}
+    ids = [pk for pk, _code, _version, _owner in rows]
+    for start in range(0, len(ids), 500):
+        Customer.objects.filter(pk__in=ids[start : start + 500]).update(
+            owner=to, updated_by=by, version=F("version") + 1, updated_at=timezone.now()
+        )
+    audit.record_all(
+        audit.event(
+            action=Action.BULK_UPDATE,
+            object_type="customer",
+            object_id=pk,
+            label=code,
+            customer_id=pk,
+            by=by,
+            changes={"owner": [names.get(old_owner), str(to)]},
+            version=version + 1,
+        )
+        for pk, code, version, old_owner in rows
+    )
+    return len(rows)
 
 
 def invoice_missing(customer: Customer) -> list[str]:

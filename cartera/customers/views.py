@@ -12,11 +12,16 @@ from django.core.paginator import Paginator
 from django.forms import BaseFormSet, Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cartera.accounts.models import User
+from cartera.audit import services as audit
+from cartera.audit.models import AuditEvent
+from cartera.audit.presenters import present
 from cartera.core.countries import region_choices
 from cartera.core.models import Company
 from cartera.core.phones import format_phone
@@ -28,6 +33,7 @@ from cartera.customers.forms import (
     ChannelFormSet,
     ContactFormSet,
     CustomerForm,
+    HandoverForm,
     QuickChannelsForm,
 )
 from cartera.customers.models import AddressType, ChannelType, Customer, CustomField
@@ -77,6 +83,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         or (timezone.now() - customer.reviewed_at).days > company.review_period_months * 30
     )
     can_edit = Customer.objects.editable_by(user).filter(pk=pk).exists()
+    audit.record_access(
+        by=user, object_type="customer", object_id=customer.pk, label=customer.code,
+        customer_id=customer.pk,
+    )  # fmt: skip
+    history = [
+        present(e)
+        for e in AuditEvent.objects.for_customer(customer.pk).changes()[:HISTORY_ON_FICHA]
+    ]
     fields = {d.key: d for d in CustomField.objects.filter(is_active=True)}
     custom = [(fields[k].label, v) for k, v in customer.custom_data.items() if k in fields]
     return render(
@@ -89,8 +103,32 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "review_due": review_due,
             "home_region": company.default_country,
             "custom_values": custom,
+            "history": history,
         },
     )
+
+
+HISTORY_ON_FICHA = 8
+
+
+@login_required
+def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole history of a customer; with ?access=1 also who looked at it."""
+    user = _user(request)
+    customer = get_object_or_404(Customer.objects.visible_to(user), pk=pk)
+    events = AuditEvent.objects.for_customer(customer.pk)
+    show_access = request.GET.get("access") == "1" and user.is_admin
+    if not show_access:
+        events = events.changes()
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    context = {
+        "customer": customer,
+        "page": page,
+        "events": [present(e) for e in page.object_list],
+        "show_access": show_access,
+        "query": "access=1" if show_access else "",
+    }
+    return render(request, "customers/history.html", context)
 
 
 class CustomerEditor:
@@ -349,3 +387,28 @@ def regions(request: HttpRequest) -> JsonResponse:
     """Regions of a country for the address forms' region picker."""
     country = request.GET.get("country", "")[:2].upper()
     return JsonResponse({"regions": region_choices(country)})
+
+
+@login_required
+def handover(request: HttpRequest) -> HttpResponse:
+    """A manager hands every customer of one person to another (e.g. when someone leaves)."""
+    user = _user(request)
+    if not user.can_assign_owners:
+        raise PermissionDenied
+    form = HandoverForm(request.POST or None, initial={"from_owner": request.GET.get("from")})
+    if request.method == "POST" and form.is_valid():
+        moved = services.reassign_customers(
+            customers=Customer.objects.visible_to(user).filter(
+                owner=form.cleaned_data["from_owner"]
+            ),
+            to=form.cleaned_data["to_owner"],
+            by=user,
+        )
+        messages.success(
+            request,
+            ngettext("%(count)s customer handed over.", "%(count)s customers handed over.", moved)
+            % {"count": moved},
+        )
+        return redirect(f"{reverse('customers:list')}?owner={form.cleaned_data['to_owner'].pk}")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "customers/handover.html", {"form": form}, status=status)

@@ -46,7 +46,9 @@ def test_compiled_catalogue_matches_source(language: str) -> None:
         mo = gettext.GNUTranslations(handle)
     # then each translated string reads back the same from the .mo (run `make messages`)
     for entry in po.translated_entries():
-        if entry.msgid_plural:
+        if entry.msgctxt:
+            assert mo.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, entry.msgid
+        elif entry.msgid_plural:
             assert mo.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
         else:
             assert mo.gettext(entry.msgid) == entry.msgstr, entry.msgid
