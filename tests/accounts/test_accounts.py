@@ -137,7 +137,7 @@ def test_editable_list_adds_a_row_and_refuses_to_delete_one_in_use(admin_user: U
     assert FiscalType.objects.filter(pk=in_use.pk).exists()
 
 
-def test_deactivating_a_user_hands_their_customers_over(
+def test_a_user_who_owns_customers_is_deactivated_only_after_a_handover(
     admin_user: User, owner: User, teammate: User
 ) -> None:
     # given a salesperson who owns a customer
@@ -153,15 +153,16 @@ def test_deactivating_a_user_hands_their_customers_over(
         "language": "",
         "password": "",
     }
-    # when the admin deactivates them without saying who takes over
+    # when the admin deactivates them while they still own customers
     response = client.post(f"/accounts/users/{owner.pk}/", form)
-    # then it is refused
+    # then it is refused, pointing to the handover page
     assert response.status_code == 422
+    assert f"/customers/handover/?from={owner.pk}" in response.content.decode()
     owner.refresh_from_db()
     assert owner.is_active
-    # and with a successor, the portfolio moves and nothing is orphaned
-    response = client.post(f"/accounts/users/{owner.pk}/", form | {"hand_over_to": teammate.pk})
-    assert response.status_code == 302
+    # and once the portfolio has moved, nothing is orphaned and deactivation goes through
+    client.post("/customers/handover/", {"from_owner": owner.pk, "to_owner": teammate.pk})
+    assert client.post(f"/accounts/users/{owner.pk}/", form).status_code == 302
     customer.refresh_from_db()
     owner.refresh_from_db()
     assert not owner.is_active
