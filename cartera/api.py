@@ -120,3 +120,4 @@ def _translate_pydantic(error: dict[str, Any]) -> str:
 
 
 api.add_router("/", "cartera.customers.api.router")
+api.add_router("/", "cartera.privacy.api.router")

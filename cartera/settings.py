@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "cartera.accounts",
     "cartera.audit",
     "cartera.customers",
+    "cartera.privacy",
 ]
 
 MIDDLEWARE = [

@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("cartera.accounts.urls")),
     path("customers/", include("cartera.customers.urls")),
     path("settings/lists/", include("cartera.customers.settings_urls")),
+    path("privacy/", include("cartera.privacy.urls")),
     path("api/", api.urls),
 ]

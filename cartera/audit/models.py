@@ -37,6 +37,19 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise ImmutableHistory
 
+    def scrub_customer(self, customer_id: int) -> int:
+        """Erasure (RGPD art. 17): keep that things happened, drop the person's values."""
+        scrubbed = 0
+        for item in self.filter(customer_id=customer_id).only("pk", "changes", "object_type"):
+            changes = {name: [None, None] for name in (item.changes or {})}
+            label_kept = item.object_type == "customer"  # the customer code is not personal
+            values: dict[str, Any] = {"changes": changes}
+            if not label_kept:
+                values["object_label"] = ""
+            # The one sanctioned change to the history, bypassing the immutable queryset.
+            scrubbed += models.QuerySet.update(self.model.objects.filter(pk=item.pk), **values)
+        return scrubbed
+
     def for_customer(self, customer_id: int) -> AuditQuerySet:
         return self.filter(customer_id=customer_id)
 

@@ -271,6 +271,9 @@ class ListParams(Schema):
     follow_up: bool | None = None
     tag: str = ""
     archived: bool = False
+    contactable_for: str = Field(
+        "", description="Leave out who withdrew consent for this purpose (e.g. commercial)"
+    )
     sort: Literal[
         "name", "-name", "code", "-code", "created", "-created", "updated", "-updated"
     ] = "name"

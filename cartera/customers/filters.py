@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 from django.db.models import Exists, OuterRef
@@ -22,6 +22,22 @@ from cartera.customers.models import (
     Status,
     Tag,
 )
+
+
+class FilterExtension(Protocol):
+    """A filter contributed by another app (e.g. consent, from privacy)."""
+
+    def add_fields(self, form: forms.Form) -> None: ...
+
+    def apply(self, queryset: CustomerQuerySet, data: dict[str, Any]) -> CustomerQuerySet: ...
+
+
+_EXTENSIONS: list[FilterExtension] = []
+
+
+def register_filter(extension: FilterExtension) -> None:
+    _EXTENSIONS.append(extension)
+
 
 SORTS = {
     "name": ("legal_name", "id"),
@@ -81,6 +97,8 @@ class CustomerFilter(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "country", [("", _("All countries")), *country_choices()])
+        for extension in _EXTENSIONS:
+            extension.add_fields(self)
         self.custom_fields = list(CustomField.objects.filter(is_active=True))
         for definition in self.custom_fields:
             name = f"cf_{definition.key}"
@@ -126,6 +144,8 @@ class CustomerFilter(forms.Form):
             if data.get("region"):
                 addresses = addresses.filter(region=data["region"].upper())
             qs = qs.filter(Exists(addresses))
+        for extension in _EXTENSIONS:
+            qs = extension.apply(qs, data)
         for definition in self.custom_fields:
             value = data.get(f"cf_{definition.key}")
             if value is None or value == "":

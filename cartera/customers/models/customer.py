@@ -68,25 +68,31 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         """The customers a user may see: every read of customer data starts here."""
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
             return self.none()
-        if user.sees_whole_portfolio:
+        if user.is_admin:
             return self
+        # Data blocked after an erasure request is kept for the law, for administrators only.
+        unblocked = self.filter(blocked_at__isnull=True)
+        if user.sees_whole_portfolio:
+            return unblocked
         mine = Q(owner=user)
         if team_id := getattr(user, "team_id", None):
             mine |= Q(owner__team_id=team_id)
         # The company's visibility mode is read in the same SQL statement.
         everyone = Exists(Company.objects.filter(pk=1, visibility_mode=VisibilityMode.ALL))
-        return self.filter(mine | Q(everyone))
+        return unblocked.filter(mine | Q(everyone))
 
     def editable_by(self, user: User) -> CustomerQuerySet:
         """Customers a user may change: managers any, salespeople their own and their team's."""
         if not user.can_write:
             return self.none()
-        if user.sees_whole_portfolio:
+        if user.is_admin:
             return self
+        if user.sees_whole_portfolio:
+            return self.filter(blocked_at__isnull=True)
         mine = Q(owner=user)
         if user.team_id:
             mine |= Q(owner__team_id=user.team_id)
-        return self.filter(mine)
+        return self.filter(mine, blocked_at__isnull=True)
 
     def current(self) -> CustomerQuerySet:
         return self.filter(archived_at__isnull=True)
@@ -209,6 +215,9 @@ class Customer(models.Model):
 
     reviewed_at = models.DateTimeField(_("data reviewed at"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    erase_after = models.DateField(_("to be anonymised after"), null=True, blank=True)
+    anonymized_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
