@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from cartera.audit.models import AuditEvent
+from cartera.core.countries import country_name, region_name
+from cartera.core.phones import format_phone
 
 # object_type -> model, registered by the apps whose objects are audited.
 _MODELS: dict[str, type[models.Model]] = {}
@@ -52,13 +57,29 @@ def _field(model: type[models.Model] | None, name: str) -> tuple[str, Any]:
         return name.replace("_", " "), _value
     choices = dict(getattr(model_field, "flatchoices", None) or [])
     label = str(getattr(model_field, "verbose_name", name))
+    special = _SPECIAL.get(name)
+    is_decimal = isinstance(model_field, models.DecimalField)
 
     def fmt(value: Any) -> str:
         if isinstance(value, str | int) and value in choices:
             return str(choices[value])
+        if special and isinstance(value, str) and value:
+            return special(value)
+        if is_decimal and isinstance(value, str) and value:
+            return number_format(Decimal(value), 2, force_grouping=True)
+        if isinstance(value, str) and _PHONE.fullmatch(value):
+            return format_phone(value)
         return _value(value)
 
     return label[:1].upper() + label[1:], fmt
+
+
+_PHONE = re.compile(r"\+\d{7,15}")
+_SPECIAL = {
+    "country": country_name,
+    "tax_country": country_name,
+    "region": region_name,
+}
 
 
 def _value(value: Any) -> str:
