@@ -213,3 +213,5 @@ LOGGING = {
 
 CARTERA_PAGE_SIZE = int(os.environ.get("CARTERA_PAGE_SIZE", 25))
 CARTERA_API_MAX_PAGE_SIZE = 200
+# Lists count at most this many rows; past it they say "more than" (fast on a million).
+CARTERA_MAX_COUNT = int(os.environ.get("CARTERA_MAX_COUNT", 10000))

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -18,6 +19,7 @@ from cartera.audit import services as audit
 from cartera.audit.models import AuditEvent
 from cartera.audit.presenters import present
 from cartera.core.models import Company
+from cartera.core.pagination import count_up_to
 from cartera.customers import services
 from cartera.customers.filters import CustomerFilter
 from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id, format_tax_id
@@ -252,7 +254,8 @@ class HistoryPage(Schema):
 
 
 class CustomerPage(Schema):
-    count: int
+    count: int = Field(description="Matches, counted up to CARTERA_MAX_COUNT")
+    count_is_exact: bool = Field(description="False when there are more than `count`")
     page: int
     page_size: int
     results: list[CustomerOut]
@@ -441,8 +444,10 @@ def list_customers(request: HttpRequest, params: Query[ListParams]) -> Any:
     start = (params.page - 1) * params.page_size
     home = _home_region()
     rows = [serialize(c, home) for c in qs[start : start + params.page_size]]
+    count, exact = count_up_to(qs, settings.CARTERA_MAX_COUNT)
     return {
-        "count": qs.count(),
+        "count": count,
+        "count_is_exact": exact,
         "page": params.page,
         "page_size": params.page_size,
         "results": rows,

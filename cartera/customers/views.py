@@ -24,6 +24,7 @@ from cartera.audit.models import AuditEvent
 from cartera.audit.presenters import present
 from cartera.core.countries import region_choices
 from cartera.core.models import Company
+from cartera.core.pagination import BoundedPaginator
 from cartera.core.phones import format_phone
 from cartera.customers import services
 from cartera.customers.filters import CustomerFilter
@@ -51,7 +52,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = CustomerFilter(data=request.GET)
     queryset = form.apply(customer_list_queryset(user))
-    page = Paginator(queryset, settings.CARTERA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(queryset, settings.CARTERA_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {

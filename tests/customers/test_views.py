@@ -363,3 +363,21 @@ def test_security_headers(owner: User) -> None:
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_counts_stop_at_the_ceiling_and_say_more_than(owner: User, settings: Any) -> None:
+    # given more customers than the ceiling
+    settings.CARTERA_MAX_COUNT = 3
+    for i in range(5):
+        make_lead(owner, f"Lead {i}")
+    client = client_for(owner)
+    # when the list and the API are read
+    page = client.get("/customers/")
+    api = client.get("/api/customers").json()
+    # then both say "more than 3" instead of counting everything
+    assert "Más de 3 clientes" in page.content.decode()
+    assert (api["count"], api["count_is_exact"]) == (3, False)
+    assert len(api["results"]) == 5
+    # and an exact count below the ceiling stays exact
+    settings.CARTERA_MAX_COUNT = 100
+    assert client.get("/api/customers").json()["count_is_exact"] is True
