@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from cartera.accounts.models import ApiToken, TokenScope
+from cartera.core import ratelimit
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -24,10 +26,21 @@ class BearerToken(HttpBearer):
         found = ApiToken.authenticate(token)
         if found is None:
             return None
+        ratelimit.enforce(f"api:token:{found.pk}", settings.CARTERA_API_RATE)
         if found.scope == TokenScope.READ and request.method not in _SAFE_METHODS:
             raise HttpError(403, _("This token may only read."))
         request.user = found.user
         return found.user
+
+
+class RateLimitedSessionAuth(SessionAuth):
+    """The browser session, counted per user against ``CARTERA_API_RATE``."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None:
+            ratelimit.enforce(f"api:user:{user.pk}", settings.CARTERA_API_RATE)
+        return user
 
 
 api = NinjaAPI(
@@ -38,7 +51,7 @@ api = NinjaAPI(
         "(create one with `cartera token create <username>`) or with the browser session. "
         "Validation errors answer 422 with `detail[].loc` naming the field path."
     ),
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), RateLimitedSessionAuth()],
     urls_namespace="api",
 )
 
@@ -81,7 +94,26 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    # Requests without valid credentials are counted per client address (guessing tokens).
+    anonymous = ratelimit.Rate.parse(settings.CARTERA_API_ANON_RATE)
+    verdict = ratelimit.hit(f"api:ip:{ratelimit.client_ip(request)}", anonymous)
+    if not verdict.allowed:
+        return _rate_limited(request, ratelimit.RateLimitExceededError(verdict.retry_after))
     return api.create_response(request, {"detail": _("Authentication required.")}, status=401)
+
+
+@api.exception_handler(ratelimit.RateLimitExceededError)
+def _rate_limited(request: HttpRequest, exc: ratelimit.RateLimitExceededError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {
+            "detail": _("Too many requests. Try again in %(seconds)s seconds.")
+            % {"seconds": exc.retry_after}
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _translate_pydantic(error: dict[str, Any]) -> str:

@@ -6,8 +6,11 @@ SQLite (WAL mode) is the embedded default; PostgreSQL is selected with
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
+import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "axes",
     "cartera.core",
     "cartera.accounts",
     "cartera.audit",
@@ -77,8 +81,12 @@ MIDDLEWARE = [
     "cartera.core.middleware.UserLanguageMiddleware",
     "cartera.audit.middleware.AuditSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cartera.accounts.middleware.SessionExpiryMiddleware",
+    "cartera.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cartera.core.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cartera.urls"
@@ -135,6 +143,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth ---------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out username before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -152,6 +165,21 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 60 * 60 * 12))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# Sessions also end after this long without a request (cartera.accounts.middleware).
+CARTERA_IDLE_MINUTES = int(os.environ.get("CARTERA_IDLE_MINUTES", 60))
+
+# Login lockout (django-axes): a username is locked on one address after repeated failures.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cartera.accounts.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cartera.core.ratelimit.client_ip"
+# No usernames or addresses in log lines, no log of every successful login in the database.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- Security -----------------------------------------------------------------
 
@@ -215,3 +243,34 @@ CARTERA_PAGE_SIZE = int(os.environ.get("CARTERA_PAGE_SIZE", 25))
 CARTERA_API_MAX_PAGE_SIZE = 200
 # Lists count at most this many rows; past it they say "more than" (fast on a million).
 CARTERA_MAX_COUNT = int(os.environ.get("CARTERA_MAX_COUNT", 10000))
+
+# Request rates ("600/minute", "20/10m", "5000/hour"), counted in the cache below.
+CARTERA_API_RATE = os.environ.get("CARTERA_API_RATE", "600/minute")  # per token or user
+CARTERA_API_ANON_RATE = os.environ.get("CARTERA_API_ANON_RATE", "60/minute")  # per address
+CARTERA_LOGIN_RATE = os.environ.get("CARTERA_LOGIN_RATE", "30/minute")  # per address
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted for client addresses.
+CARTERA_PROXY_COUNT = int(os.environ.get("CARTERA_PROXY_COUNT", 0))
+
+# Uploaded files: the size limit and the extensions accepted (content checked, see core/uploads).
+CARTERA_UPLOAD_MAX_MB = int(os.environ.get("CARTERA_UPLOAD_MAX_MB", 20))
+CARTERA_UPLOAD_EXTENSIONS = env_list(
+    "CARTERA_UPLOAD_EXTENSIONS", "pdf,png,jpg,jpeg,gif,webp,docx,xlsx,odt,ods,txt,csv"
+)
+
+
+def _caches() -> dict[str, Any]:
+    """CACHE_URL=redis://... shares the cache (and so the rate limits) between processes."""
+    url = os.environ.get("CACHE_URL", "").strip()
+    backends = "django.core.cache.backends"
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        if importlib.util.find_spec("redis") is not None:
+            return {"default": {"BACKEND": f"{backends}.redis.RedisCache", "LOCATION": url}}
+        warnings.warn(
+            "CACHE_URL names Redis but the redis package is not installed: "
+            "using a per-process memory cache.",
+            stacklevel=1,
+        )
+    return {"default": {"BACKEND": f"{backends}.locmem.LocMemCache", "LOCATION": "cartera"}}
+
+
+CACHES = _caches()

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "cartera.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from cartera.accounts import signals  # noqa: F401  (connects the receivers)

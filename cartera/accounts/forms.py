@@ -69,3 +69,47 @@ class UserForm(forms.ModelForm):
             user.set_password(self.cleaned_data["password"])
         user.save()
         return user
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The current code of the user's authenticator app."""
+
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=12,
+        help_text=_("The 6-digit code your authenticator app shows now."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "size": 8,
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data.get("code", "").split())
+        if len(code) != 6 or not code.isdigit():
+            raise forms.ValidationError(_("Enter the 6 digits your app shows."), code="format")
+        return code
+
+
+class PasswordConfirmForm(forms.Form):
+    """The user's own password, asked again before a sensitive change."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data.get("password", "")
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("The password is not correct."), code="password")
+        return password

@@ -48,6 +48,13 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=8, blank=True, choices=[("es", "Español"), ("en", "English")]
     )
+    # Two-step verification (TOTP, RFC 6238): the shared secret, kept once set up and never
+    # shown again; the time step of the last code accepted, so no code is used twice.
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField(
+        _("two-step verification since"), null=True, blank=True, editable=False
+    )
+    totp_last_step = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
@@ -73,6 +80,10 @@ class User(AbstractUser):
     @property
     def can_assign_owners(self) -> bool:
         return self.sees_whole_portfolio
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
 
 def _hash(key: str) -> str:

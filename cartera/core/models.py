@@ -63,6 +63,14 @@ class Company(models.Model):
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
+    require_2fa_for_admins = models.BooleanField(
+        _("require two-step verification for administrators"),
+        default=False,
+        help_text=_(
+            "Administrators without it are sent to set it up after logging in, before anything "
+            "else."
+        ),
+    )
 
     class Meta:
         verbose_name = _("company")

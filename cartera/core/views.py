@@ -57,7 +57,7 @@ class CompanyForm(forms.ModelForm):
             "legal_name", "trade_name", "tax_country", "tax_id", "street", "postal_code",
             "municipality", "region", "country", "email", "phone", "default_country",
             "default_currency", "visibility_mode", "review_period_months",
-            "customer_code_prefix", "customer_code_digits",
+            "customer_code_prefix", "customer_code_digits", "require_2fa_for_admins",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
