@@ -40,6 +40,9 @@ from cartera.customers.validation import (
 
 router = Router(tags=["customers"])
 
+# Deeper than this nobody pages by hand; it also keeps OFFSET within the database's range.
+MAX_PAGE = 10_000
+
 
 class ErrorItem(Schema):
     loc: list[str | int]
@@ -280,7 +283,7 @@ class ListParams(Schema):
     sort: Literal[
         "name", "-name", "code", "-code", "created", "-created", "updated", "-updated"
     ] = "name"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(25, ge=1, le=200)
 
 
@@ -535,7 +538,7 @@ def restore_customer(request: HttpRequest, customer_id: int) -> Any:
 def customer_history(
     request: HttpRequest,
     customer_id: int,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_id)

@@ -746,3 +746,12 @@ def test_docs_are_served_from_local_static_files(owner: User) -> None:
     assert all(src.startswith("/static/") for src in sources), sources
     assert any("swagger" in src for src in sources)
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/customers?page=99999999999999999999", "/api/customers/1/history?page=10001"]
+)
+def test_absurd_page_numbers_are_refused_not_crashed(owner, url: str) -> None:
+    make_customer(owner)
+    response = Client().get(url, **bearer(owner))
+    assert response.status_code in (404, 422)
