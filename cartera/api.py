@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from cartera.accounts.models import ApiToken, TokenScope
@@ -43,6 +44,18 @@ class RateLimitedSessionAuth(SessionAuth):
         return user
 
 
+class NotAnObject(ValueError):
+    """The JSON body parsed, but it is not an object of fields."""
+
+
+class ObjectBodyParser(Parser):
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NotAnObject
+        return data
+
+
 api = NinjaAPI(
     title="Cartera API",
     version="1",
@@ -53,6 +66,7 @@ api = NinjaAPI(
     ),
     auth=[BearerToken(), RateLimitedSessionAuth()],
     urls_namespace="api",
+    parser=ObjectBodyParser(),
 )
 
 
@@ -80,6 +94,9 @@ def _location(loc: Any) -> list[Any]:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = str(exc)
+    if isinstance(exc.__cause__, NotAnObject):
+        detail = [{"loc": ["body"], "msg": _("Send a JSON object of fields."), "type": "dict_type"}]
+        return api.create_response(request, {"detail": detail}, status=422)
     if exc.status_code == 400 and message.startswith("Cannot parse request body"):
         message = _("The request body is not valid JSON.")
     return api.create_response(request, {"detail": message}, status=exc.status_code)
@@ -128,6 +145,9 @@ def _translate_pydantic(error: dict[str, Any]) -> str:
         "bool_type": _("Enter true or false."),
         "decimal_parsing": _("Enter a number."),
         "finite_number": _("Enter a number."),
+        "nul_character": _("Remove the control characters from this text."),
+        "date_type": _("Enter a valid date."),
+        "date_from_datetime_inexact": _("Enter a valid date."),
         "float_parsing": _("Enter a number."),
         "string_pattern_mismatch": _("Enter a valid value."),
         "too_long": _("This list is too long."),

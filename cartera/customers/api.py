@@ -20,6 +20,7 @@ from cartera.audit.models import AuditEvent
 from cartera.audit.presenters import present
 from cartera.core.models import Company
 from cartera.core.pagination import count_up_to
+from cartera.core.schema import Date, Text
 from cartera.customers import services
 from cartera.customers.filters import CustomerFilter
 from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id, format_tax_id
@@ -65,67 +66,67 @@ class ChannelIn(Schema):
     id: int | None = None
     type: Literal["phone", "email", "website", "social"]
     label: Literal["", "mobile", "landline", "fax", "general", "billing", "other"] = ""
-    value: str = Field(max_length=254)
+    value: Text = Field(max_length=254)
     is_primary: bool = False
 
 
 class AddressIn(Schema):
     id: int | None = None
     type: Literal["fiscal", "shipping", "other"] = "fiscal"
-    street: str = Field("", max_length=200)
-    exterior_number: str = Field("", max_length=20)
-    interior_number: str = Field("", max_length=40)
-    neighbourhood: str = Field("", max_length=120)
-    municipality: str = Field("", max_length=120)
-    locality: str = Field("", max_length=120)
-    postal_code: str = Field("", max_length=16)
-    region: str = Field("", max_length=8, description="ISO 3166-2 code, e.g. ES-M")
-    country: str = Field(max_length=2, description="ISO 3166-1 alpha-2 code")
+    street: Text = Field("", max_length=200)
+    exterior_number: Text = Field("", max_length=20)
+    interior_number: Text = Field("", max_length=40)
+    neighbourhood: Text = Field("", max_length=120)
+    municipality: Text = Field("", max_length=120)
+    locality: Text = Field("", max_length=120)
+    postal_code: Text = Field("", max_length=16)
+    region: Text = Field("", max_length=8, description="ISO 3166-2 code, e.g. ES-M")
+    country: Text = Field(max_length=2, description="ISO 3166-1 alpha-2 code")
 
 
 class ContactIn(Schema):
     id: int | None = None
-    first_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=150)
-    role: str = Field("", max_length=100)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=32)
-    mobile: str = Field("", max_length=32)
-    birthday: datetime.date | None = None
-    notes: str = ""
+    first_name: Text = Field("", max_length=100)
+    last_name: Text = Field("", max_length=150)
+    role: Text = Field("", max_length=100)
+    email: Text = Field("", max_length=254)
+    phone: Text = Field("", max_length=32)
+    mobile: Text = Field("", max_length=32)
+    birthday: Date | None = None
+    notes: Text = ""
     is_primary: bool = False
 
 
 class CustomerIn(Schema):
     """Every field is optional in the schema; the register's rules decide what is required."""
 
-    code: str | None = Field(None, max_length=24)
+    code: Text | None = Field(None, max_length=24)
     kind: Literal["person", "organization"] | None = None
-    fiscal_type: str | None = Field(None, description="Fiscal type code, e.g. sociedad_mercantil")
-    legal_name: str | None = Field(None, max_length=200)
-    trade_name: str | None = Field(None, max_length=200)
-    first_name: str | None = Field(None, max_length=100)
-    last_name: str | None = Field(None, max_length=150)
-    legal_form: str | None = Field(None, description="Legal form code in the tax country, e.g. SL")
-    tax_id: str | None = Field(None, max_length=40)
-    tax_country: str | None = Field(None, max_length=2)
+    fiscal_type: Text | None = Field(None, description="Fiscal type code, e.g. sociedad_mercantil")
+    legal_name: Text | None = Field(None, max_length=200)
+    trade_name: Text | None = Field(None, max_length=200)
+    first_name: Text | None = Field(None, max_length=100)
+    last_name: Text | None = Field(None, max_length=150)
+    legal_form: Text | None = Field(None, description="Legal form code in the tax country, e.g. SL")
+    tax_id: Text | None = Field(None, max_length=40)
+    tax_country: Text | None = Field(None, max_length=2)
     stage: Literal["lead", "prospect", "client", "former", "lost"] | None = None
     status: Literal["active", "inactive", "suspended"] | None = None
-    status_reason: str | None = Field(None, max_length=200)
-    loss_reason: str | None = None
-    loss_detail: str | None = Field(None, max_length=200)
+    status_reason: Text | None = Field(None, max_length=200)
+    loss_reason: Text | None = None
+    loss_detail: Text | None = Field(None, max_length=200)
     group: int | None = None
-    tags: list[str] | None = None
+    tags: list[Text] | None = None
     follow_up: bool | None = None
     owner: int | None = None
-    notes: str | None = None
-    payment_method: str | None = None
+    notes: Text | None = None
+    payment_method: Text | None = None
     payment_terms_days: int | None = None
-    currency: str | None = Field(None, max_length=3)
-    language: str | None = Field(None, max_length=8)
+    currency: Text | None = Field(None, max_length=3)
+    language: Text | None = Field(None, max_length=8)
     lead_source: int | None = None
     sector: int | None = None
-    size: str | None = None
+    size: Text | None = None
     annual_revenue: Decimal | None = None
     purchase_potential: Decimal | None = None
     custom_data: dict[str, Any] | None = None
@@ -265,19 +266,19 @@ class CustomerPage(Schema):
 
 
 class ListParams(Schema):
-    search: str = Field(
+    search: Text = Field(
         "", max_length=200, description="Name, trade name, tax id, e-mail, phone, code"
     )
-    stage: str = ""
-    status: str = ""
+    stage: Text = ""
+    status: Text = ""
     group: int | None = None
     owner: int | None = None
-    country: str = ""
-    region: str = ""
+    country: Text = ""
+    region: Text = ""
     follow_up: bool | None = None
-    tag: str = ""
+    tag: Text = ""
     archived: bool = False
-    contactable_for: str = Field(
+    contactable_for: Text = Field(
         "", description="Leave out who withdrew consent for this purpose (e.g. commercial)"
     )
     sort: Literal[
@@ -459,7 +460,7 @@ def list_customers(request: HttpRequest, params: Query[ListParams]) -> Any:
 
 @router.post(
     "/customers",
-    response={201: CustomerOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: CustomerOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Create a customer with its channels, addresses and contacts",
 )
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
@@ -487,7 +488,7 @@ def get_customer(request: HttpRequest, customer_id: int, response: HttpResponse)
 
 @router.patch(
     "/customers/{int:customer_id}",
-    response={200: CustomerOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: CustomerOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Change a customer; lists sent replace the current ones",
 )
 def patch_customer(
@@ -532,7 +533,7 @@ def restore_customer(request: HttpRequest, customer_id: int) -> Any:
 
 @router.get(
     "/customers/{int:customer_id}/history",
-    response=HistoryPage,
+    response={200: HistoryPage, 422: ErrorOut},
     summary="Who changed what in a customer, newest first",
 )
 def customer_history(
@@ -574,14 +575,14 @@ def customer_history(
 
 @router.get(
     "/tax-ids/check",
-    response=TaxIdCheckOut,
+    response={200: TaxIdCheckOut, 422: ErrorOut},
     tags=["tax ids"],
     summary="Validate a tax id and tell what it implies",
 )
 def check_tax_id_endpoint(
     request: HttpRequest,
-    value: str = Query(..., max_length=60),
-    country: str = Query("", max_length=2),
+    value: Text = Query(..., max_length=60),
+    country: Text = Query("", max_length=2),
     exclude: int | None = Query(None, description="Customer being edited"),
 ) -> dict[str, Any]:
     result = check_tax_id(value, country.upper() or None)

@@ -159,6 +159,10 @@ def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> 
     """Normalise and check customer data against everything the register requires."""
     clean = CleanCustomer(fields={k: data[k] for k in SCALAR_FIELDS if k in data})
     fields = clean.fields
+    for path in _paths_with_nul(data):
+        clean.error(path, _("Remove the control characters from this text."))
+    if clean.errors:
+        raise CustomerInvalid(clean.errors)
     for key, value in list(fields.items()):
         if isinstance(value, str):
             fields[key] = value.strip()
@@ -233,6 +237,23 @@ def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> 
     if clean.errors:
         raise CustomerInvalid(clean.errors, duplicate=clean.duplicate)
     return clean
+
+
+def _paths_with_nul(value: Any, path: str = "") -> list[str]:
+    """Field paths whose text holds a NUL character (no database stores it faithfully)."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, Mapping):
+        found = []
+        for key, item in value.items():
+            found += _paths_with_nul(item, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(value, list | tuple):
+        found = []
+        for i, item in enumerate(value):
+            found += _paths_with_nul(item, f"{path}.{i}" if path else str(i))
+        return found
+    return []
 
 
 def _clean_decimal(clean: CleanCustomer, name: str) -> None:

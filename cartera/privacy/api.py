@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from cartera.accounts.models import User
+from cartera.core.schema import Date, Text
 from cartera.customers.models import Contact, Customer
 from cartera.privacy import services
 from cartera.privacy.models import ConsentRecord, DataSubjectRequest
@@ -29,9 +30,9 @@ class ConsentIn(Schema):
     purpose: PurposeCode
     legal_basis: BasisCode
     state: Literal["granted", "withdrawn"]
-    recorded_on: datetime.date
-    source: str = Field("", max_length=200)
-    evidence: str = Field("", max_length=4000)
+    recorded_on: Date
+    source: Text = Field("", max_length=200)
+    evidence: Text = Field("", max_length=4000)
     contact: int | None = None
 
 
@@ -54,9 +55,9 @@ class ConsentState(Schema):
 class RequestIn(Schema):
     customer: int
     kind: KindCode
-    received_on: datetime.date
-    channel: str = Field("", max_length=100)
-    notes: str = Field("", max_length=4000)
+    received_on: Date
+    channel: Text = Field("", max_length=100)
+    notes: Text = Field("", max_length=4000)
     contact: int | None = None
 
 
@@ -100,7 +101,10 @@ def list_consents(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/customers/{int:customer_id}/consents", response={201: ConsentOut})
+@router.post(
+    "/customers/{int:customer_id}/consents",
+    response={201: ConsentOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
 def add_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -> Any:
     customer = _customer(request, customer_id)
     data = payload.model_dump(exclude={"contact"})
@@ -110,7 +114,7 @@ def add_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -> A
     return Status(201, record)
 
 
-@router.get("/privacy/requests", response=list[RequestOut])
+@router.get("/privacy/requests", response={200: list[RequestOut], 422: ErrorOut})
 def list_requests(request: HttpRequest, open_only: bool = False) -> Any:
     user = _user(request)
     if not user.sees_whole_portfolio:
@@ -121,7 +125,10 @@ def list_requests(request: HttpRequest, open_only: bool = False) -> Any:
     return items[:1000]
 
 
-@router.post("/privacy/requests", response={201: RequestOut})
+@router.post(
+    "/privacy/requests",
+    response={201: RequestOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
 def add_request(request: HttpRequest, payload: RequestIn) -> Any:
     customer = _customer(request, payload.customer)
     data = payload.model_dump(exclude={"contact", "customer"})
