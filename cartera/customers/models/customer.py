@@ -259,6 +259,9 @@ class Customer(models.Model):
             models.Index(fields=["status"], name="customer_status"),
             models.Index(fields=["created_at"], name="customer_created"),
             models.Index(fields=["archived_at"], name="customer_archived"),
+            # The duplicate check looks a tax id up by country; SQLite cannot use the
+            # partial unique index for it, so it gets a plain one.
+            models.Index(fields=["tax_country", "tax_id"], name="customer_tax_lookup"),
         ]
 
     def __str__(self) -> str:
