@@ -62,8 +62,10 @@ test-postgres: install
 test-e2e: install
 	$(BIN)/pytest -m e2e tests/e2e
 
+# make bench [SIZE=100000] [DB=sqlite|postgres] [REQUESTS=200]: see bench/README.md.
 bench: install
-	$(BIN)/python bench/run.py $(if $(SIZE),--size $(SIZE))
+	$(BIN)/python bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(DB),--db $(DB)) \
+		$(if $(REQUESTS),--requests $(REQUESTS))
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

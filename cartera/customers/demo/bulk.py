@@ -1,0 +1,970 @@
+"""Bulk demo data: a million valid customers in minutes, for benchmarks and big demos.
+
+``bulk_load`` is the fast path of ``cartera demo`` for large numbers. ``BulkPlanner`` draws
+customers from the demo's country tables, vocabulary and tax id builders with one seeded
+``random.Random`` and yields them one at a time, so memory does not grow with their number;
+``bulk_load`` writes them with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), one
+transaction per batch, instead of one ``services.create_customer`` call per customer.
+
+Skipping the services must not mean skipping the rules: every value is produced in the form
+``validate_customer`` stores (compact tax ids valid for their country and unique, E.164 phones
+that phonenumbers accepts, regions that agree with the postal code, invoiceable clients) and
+``search_text`` exactly as ``Customer.build_search_text`` computes it. Codes come from the
+customer series, which ends past the loaded range.
+
+A million customers take about two minutes on two cores: a forked process generates while this
+one writes, and the non-unique indexes (SQLite: also the search index; PostgreSQL: also the
+foreign keys) are dropped during the load and built or checked once at the end, which is several
+times faster than keeping them in step row by row. The load is meant for a database nobody else
+is writing to.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import multiprocessing
+import random
+import re
+import string
+import time
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from queue import Empty
+from typing import Any, Generic, NamedTuple, TypeVar
+
+import phonenumbers
+from django.db import connection as default_connection
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+from django.utils.text import slugify
+from faker import Faker
+
+from cartera.accounts.models import Role
+from cartera.core.countries import COUNTRY_CURRENCY
+from cartera.core.models import Company
+from cartera.core.models import Sequence as NumberSequence
+from cartera.core.postal import region_for_postal_code
+from cartera.core.text import fold, squash
+from cartera.customers.demo import DemoSummary, Writer, ensure_lists, ensure_users
+from cartera.customers.demo import planner as shares
+from cartera.customers.demo import vocabulary as words
+from cartera.customers.demo.company import LEAD_SOURCES, MANAGER, SECTORS, TAGS, USERS
+from cartera.customers.demo.countries import COUNTRIES, City, CountrySpec
+from cartera.customers.demo.tax_ids import ORG, PERSON, Holder
+from cartera.customers.models import (
+    Address,
+    Contact,
+    ContactChannel,
+    Customer,
+    CustomerGroup,
+    FiscalType,
+    LeadSource,
+    LegalForm,
+    Sector,
+    Tag,
+)
+from cartera.customers.search import FTS_TABLE, create_search_index, drop_search_index
+from cartera.customers.services import CUSTOMER_CODE_SERIES
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+Draw = Callable[[random.Random], str]
+
+# Every customer gets a phone, an e-mail and a fiscal address; about one in ten (organisations
+# only) gets one or two contacts, and some lost or former customers are archived.
+CONTACT_SHARE = 0.14
+ARCHIVED_SHARE = 0.1
+INACTIVE_SHARE = {"former": 0.6, "lost": 0.4, "client": 0.03, "lead": 0.03, "prospect": 0.03}
+NAME_PATTERNS = {"surname": 30, "sons": 6, "adjective": 15, "place": 15, "city": 8,
+                 "partners": 10, "brothers": 6}  # fmt: skip
+ORG_TYPES = {"sociedad_mercantil": 88, "cooperativa": 5, "asociacion_fundacion": 7}
+CIF_LEGAL_FORM = {"A": "SA", "B": "SL", "F": "COOP", "G": "ASOC"}  # the CIF letter says it
+TAX_ID_TYPES = {"MX": "mx_rfc", "PE": "pe_ruc", "AR": "ar_cuit", "CL": "cl_rut", "CO": "co_nit"}
+PROGRESS_EVERY = 100_000
+PROCESS_FROM = 20_000  # customers from which a second process generates them
+# FTS5 flushes its in-memory index every ``hashsize`` bytes (1 MB by default): rebuilding a
+# million rows with that merges hundreds of small segments, with 64 MB a handful.
+FTS_HASHSIZE = (64 * 1024 * 1024, 1024 * 1024)  # during the rebuild, afterwards
+
+
+class Choice(Generic[T]):
+    """A weighted choice from one ``random()`` and a bisection (``rng.choices`` is slower)."""
+
+    def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
+        self.items = tuple(items)
+        self.cumulative = list(itertools.accumulate(weights))
+        self.total = self.cumulative[-1]
+
+    @classmethod
+    def of(cls, weights: Mapping[T, float]) -> Choice[T]:
+        return cls(list(weights), list(weights.values()))
+
+    def pick(self, rnd: Callable[[], float]) -> T:
+        return self.items[bisect.bisect_right(self.cumulative, rnd() * self.total)]
+
+
+_TOKEN = re.compile(r"\{([^{}]+)\}|#+|@")
+
+
+def _constant(text: str) -> Draw:
+    return lambda rng: text
+
+
+def _digits(width: int) -> Draw:
+    top = 10**width
+    return lambda rng: str(int(rng.random() * top)).zfill(width)
+
+
+def _one_of(options: Sequence[str]) -> Draw:
+    return lambda rng: options[int(rng.random() * len(options))]
+
+
+def _number(low: str, high: str) -> Draw:
+    lo, span, width = int(low), int(high) - int(low) + 1, len(low)
+    return lambda rng: str(lo + int(rng.random() * span)).zfill(width)
+
+
+def compile_template(template: str, *, digits_only: bool = False) -> Draw:
+    """``countries.fill`` for one template, parsed once; ``digits_only`` drops spaces and +."""
+    parts: list[Draw] = []
+
+    def literal(text: str) -> None:
+        text = re.sub(r"\D", "", text) if digits_only else text
+        if text:
+            parts.append(_constant(text))
+
+    position = 0
+    for match in _TOKEN.finditer(template):
+        literal(template[position : match.start()])
+        position = match.end()
+        token, body = match.group(0), match.group(1)
+        if token.startswith("#"):
+            parts.append(_digits(len(token)))  # a run of digits is one draw
+        elif token == "@":
+            parts.append(_one_of(string.ascii_uppercase))
+        elif "|" in body:
+            parts.append(_one_of(tuple(body.split("|"))))
+        else:
+            parts.append(_number(*body.split("-")))
+    literal(template[position:])
+    if len(parts) == 1:
+        return parts[0]
+    return lambda rng: "".join([part(rng) for part in parts])
+
+
+class NumberTypes:
+    """``phonenumbers.number_type`` of a region's national numbers, with the patterns compiled.
+
+    The same decision as phonenumbers' own (the general pattern, then the special types, then
+    fixed line and mobile) without its per-call overhead, which adds up at millions of phones.
+    """
+
+    SPECIAL = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+               "uan", "voicemail")  # fmt: skip
+
+    def __init__(self, region: str) -> None:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            raise ValueError(f"phonenumbers has no numbering plan for {region}.")
+        self.metadata = metadata
+        self.same = bool(metadata.same_mobile_and_fixed_line_pattern)
+        self.by_length: dict[int, tuple[re.Pattern[str] | None, ...]] = {}
+
+    def _patterns(self, length: int) -> tuple[re.Pattern[str] | None, ...]:
+        """(general, any special type, fixed line, mobile) for numbers of ``length`` digits."""
+
+        def pattern(descs: list[Any]) -> re.Pattern[str] | None:
+            alternatives = [
+                f"(?:{d.national_number_pattern})"
+                for d in descs
+                if d is not None
+                and d.national_number_pattern
+                and (not d.possible_length or length in d.possible_length)
+            ]
+            return re.compile("|".join(alternatives)) if alternatives else None
+
+        m = self.metadata
+        specials = [getattr(m, name) for name in self.SPECIAL]
+        return (
+            pattern([m.general_desc]),
+            pattern(specials),
+            pattern([m.fixed_line]),
+            pattern([m.mobile]),
+        )
+
+    def label(self, number: str) -> str | None:
+        """None for an invalid number, else the label the services give it (may be empty)."""
+        patterns = self.by_length.get(len(number))
+        if patterns is None:
+            patterns = self.by_length[len(number)] = self._patterns(len(number))
+        general, special, fixed, mobile = patterns
+        if general is None or not general.fullmatch(number):
+            return None
+        if special is not None and special.fullmatch(number):
+            return ""
+        is_mobile = mobile is not None and mobile.fullmatch(number) is not None
+        if fixed is not None and fixed.fullmatch(number):
+            return "" if self.same or is_mobile else "landline"
+        return "mobile" if is_mobile and not self.same else None
+
+
+class PhoneMaker:
+    """Valid numbers of one template in E.164, with the label the services would give them."""
+
+    def __init__(self, template: str, country: str, types: NumberTypes) -> None:
+        self.template, self.types = template, types
+        self.digits = compile_template(template, digits_only=True)
+        self.prefix = f"+{phonenumbers.country_code_for_region(country)}"
+        # Leading digits of the written number that are not in the national number: the
+        # country code ("+54 9 11 ..."), or the trunk zero ("01 ### ####" in Peru).
+        rng = random.Random(0)  # noqa: S311 - sample numbers, not secrets
+        for _attempt in range(20):
+            sample = self.digits(rng)
+            text = "+" + sample if template.startswith("+") else sample
+            national = str(phonenumbers.parse(text, country).national_number)
+            self.skip = len(sample) - len(national)
+            if sample[self.skip :] == national:
+                return
+        raise ValueError(f"Cannot tell the national number of {template!r} in {country}.")
+
+    def make(self, rng: random.Random) -> tuple[str, str, str]:
+        """(E.164, national digits, label) of a number phonenumbers accepts."""
+        for _attempt in range(200):
+            national = self.digits(rng)[self.skip :]
+            label = self.types.label(national) if national[0] != "0" else None
+            if label is not None:
+                return self.prefix + national, national, label
+        raise RuntimeError(f"No valid phone number from {self.template!r}.")
+
+
+class WordCache:
+    """``fold`` or ``slugify`` applied word by word with a memory: names share their words."""
+
+    def __init__(self, function: Callable[[str], str], joiner: str, *, alnum: bool) -> None:
+        self.function, self.joiner, self.alnum = function, joiner, alnum
+        self.words: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        out = []
+        for word in text.split():
+            done = self.words.get(word)
+            if done is None:
+                exact = word.isalnum() or not self.alnum  # slugify drops punctuation
+                done = self.words[word] = self.function(word) if exact else ""
+            if not done:  # a word that vanishes or has punctuation: only the whole is exact
+                return self.function(text)
+            out.append(done)
+        return self.joiner.join(out)
+
+
+class Place(NamedTuple):
+    """A city with what its addresses and phones are drawn from."""
+
+    city: City
+    postal: tuple[Draw, ...]
+    landline: PhoneMaker
+    mobiles: tuple[PhoneMaker, ...]
+
+
+POOL = 1000
+
+
+@functools.lru_cache(maxsize=12)
+def faker_pools(locale: str, seed: int) -> tuple[tuple[str, ...], ...]:
+    """Men's and women's given names, surnames and street names of a locale, drawn once.
+
+    Faker is far too slow to call per row at a million rows; drawing from these pools keeps its
+    names and their frequencies.
+    """
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    return (
+        tuple(str(fake.first_name_male()) for _ in range(POOL)),
+        tuple(str(fake.first_name_female()) for _ in range(POOL)),
+        tuple(str(fake.last_name()) for _ in range(POOL * 2)),
+        tuple(str(fake.street_name()) for _ in range(POOL // 3)),
+    )
+
+
+class Kit:
+    """A country's customers' ingredients, compiled once."""
+
+    def __init__(self, spec: CountrySpec, seed: int, owners: tuple[int, ...]) -> None:
+        self.spec = spec
+        self.male, self.female, self.surnames, streets = faker_pools(spec.locale, seed)
+        types = NumberTypes(spec.code)
+        mobiles = tuple(PhoneMaker(t, spec.code, types) for t in spec.mobiles)
+        self.places = Choice(
+            [
+                Place(
+                    city,
+                    tuple(compile_template(p) for p in city.postal),
+                    PhoneMaker(city.landline, spec.code, types),
+                    (PhoneMaker(city.mobile, spec.code, types),) if city.mobile else mobiles,
+                )
+                for city in spec.cities
+            ],
+            [city.weight for city in spec.cities],
+        )
+        self.exterior = compile_template(spec.exterior)
+        self.interiors = tuple(compile_template(t) for t in spec.interiors)
+        self.streets = tuple(map(compile_template, spec.streets)) or tuple(map(_constant, streets))
+        self.org_forms = Choice(spec.org_forms, [form.weight for form in spec.org_forms])
+        self.owners = owners
+        self.currency = COUNTRY_CURRENCY.get(spec.code, "EUR")
+
+
+@dataclass(frozen=True)
+class References:
+    """Database ids of the rows generated customers point to."""
+
+    users: Mapping[str, int]
+    fiscal_types: Mapping[str, int]
+    legal_forms: Mapping[tuple[str, str], int]
+    groups: Mapping[str, tuple[int, int | None]]  # name -> (id, payment terms)
+    lead_sources: Mapping[str, int]
+    sectors: Mapping[str, int]
+    tags: Mapping[str, int]
+
+    @classmethod
+    def load(cls) -> References:
+        """The demo's users and lists (created when missing) as ids."""
+        users, _created = ensure_users()
+        ensure_lists()
+        admin = users["admin"].pk  # who gets the customers of a user who cannot own them
+        forms = LegalForm.objects.filter(is_active=True).values_list("country", "code", "id")
+        groups = CustomerGroup.objects.values_list("name", "id", "payment_terms_days")
+        return cls(
+            users={
+                name: user.pk if user.is_active and user.role != Role.READ_ONLY else admin
+                for name, user in users.items()
+            },
+            fiscal_types=dict(FiscalType.objects.filter(is_active=True).values_list("code", "id")),
+            legal_forms={(country, code): pk for country, code, pk in forms},
+            groups={name: (pk, terms) for name, pk, terms in groups},
+            lead_sources=dict(LeadSource.objects.filter(is_active=True).values_list("name", "id")),
+            sectors=dict(Sector.objects.filter(is_active=True).values_list("name", "id")),
+            tags=dict(Tag.objects.values_list("name", "id")),
+        )
+
+
+class Planned(NamedTuple):
+    """One generated customer: its row without id, code and search text, and its other rows."""
+
+    values: Row
+    search: str  # the search text after the code
+    channels: list[Row]
+    address: Row
+    contacts: list[Row]
+    tags: tuple[int, ...]
+    country: str
+    stage: str
+
+
+# Customer columns in the order of ``Planned.values`` after id, code and search text; any other
+# concrete field of the model is written with its default.
+CUSTOMER_FIELDS = (
+    "id", "code", "search_text", "kind", "fiscal_type", "legal_name", "trade_name", "first_name",
+    "last_name", "legal_form", "tax_id", "tax_id_type", "tax_country", "stage", "status",
+    "status_reason", "activity", "loss_reason", "loss_detail", "group", "follow_up", "owner",
+    "notes", "payment_method", "payment_terms_days", "currency", "language", "lead_source",
+    "sector", "size", "annual_revenue", "purchase_potential", "custom_data", "reviewed_at",
+    "archived_at", "created_at", "updated_at", "created_by", "updated_by", "version",
+)  # fmt: skip
+CHANNEL_FIELDS = ("customer", "type", "label", "value", "is_primary", "position")
+ADDRESS_FIELDS = ("customer", "type", "street", "exterior_number", "interior_number",
+                  "neighbourhood", "municipality", "locality", "postal_code", "region",
+                  "country")  # fmt: skip
+CONTACT_FIELDS = ("customer", "first_name", "last_name", "role", "email", "phone", "mobile",
+                  "birthday", "notes", "is_primary")  # fmt: skip
+
+
+class BulkPlanner:
+    """Customers of the six demo countries for one seed, streamed, at microseconds each."""
+
+    def __init__(self, seed: int, refs: References, *, taken: set[int] | None = None) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+        self.refs = refs
+        self.taken = taken if taken is not None else set()  # hashes of (country, tax id)
+        self.fold = WordCache(fold, " ", alnum=False)
+        self.slug = WordCache(slugify, "-", alnum=True)
+        self.regions: dict[str, str] = {}
+        manager = refs.users[MANAGER]
+        self.kits: dict[str, Kit] = {}
+        for position, (code, spec) in enumerate(COUNTRIES.items()):
+            team = tuple(refs.users[u.username] for u in USERS if u.team == spec.team)
+            # One customer in ten belongs to the sales manager, the rest to the country's team.
+            owners = team * 9 + (manager,) * (len(team) or 1)
+            self.kits[code] = Kit(spec, seed * 10 + position, owners)
+        self.countries = Choice.of({code: spec.share for code, spec in COUNTRIES.items()})
+        self.stages = Choice.of(shares.STAGE_SHARES)
+        self.name_patterns = Choice.of(NAME_PATTERNS)
+        self.org_types = Choice.of(ORG_TYPES)
+        self.sizes = Choice.of(shares.SIZE_WEIGHTS)
+        people_groups = {"Minorista": 80, "VIP": 20}  # as the planner gives them to persons
+        self.groups = {ORG: Choice.of(shares.GROUP_WEIGHTS), PERSON: Choice.of(people_groups)}
+        self.payments = {region: Choice.of(w) for region, w in shares.PAYMENT_WEIGHTS.items()}
+        self.losses = {stage: Choice.of(weights) for stage, weights in shares.LOSS_WEIGHTS.items()}
+        # Naive UTC: what Django writes to SQLite, and what PostgreSQL reads in a UTC session.
+        self.now = timezone.now().replace(tzinfo=None)
+
+    def customers(self, count: int) -> Iterator[Planned]:
+        """``count`` customers, countries and stages in the demo's proportions."""
+        rnd = self.rng.random
+        for _ in range(count):
+            yield self.customer(self.countries.pick(rnd), self.stages.pick(rnd))
+
+    def one(self, items: Sequence[T]) -> T:
+        return items[int(self.rng.random() * len(items))]
+
+    def surname(self, kit: Kit) -> str:
+        """Faker's surnames of the country, mixed with the country's own list (Peru)."""
+        if kit.spec.surnames and self.rng.random() < 0.35:
+            return self.one(kit.spec.surnames)
+        return self.one(kit.surnames)
+
+    def email_local(self, first: str, surname: str) -> str:
+        """'maria.lopez' or 'maria.lopez72', as the planner writes them."""
+        local = f"{self.slug(first).split('-')[0]}.{self.slug(surname)}"
+        return local + str(self.rng.randint(1, 99)) if self.rng.random() < 0.3 else local
+
+    def company(self, kit: Kit, city: City) -> tuple[str, str, str, str, str, str]:
+        """(fiscal type, name, legal name, trade name, legal form, CIF letter) of a company."""
+        spec, one, fiscal_type = kit.spec, self.one, self.org_types.pick(self.rng.random)
+        if fiscal_type != "sociedad_mercantil":
+            coop = fiscal_type == "cooperativa"
+            name = one(words.COOP_NAMES if coop else words.ASSOCIATION_NAMES).format(
+                place=one(spec.places),
+                city=city.locality or city.name,
+                surname=f"{self.surname(kit)} {self.surname(kit)}",
+                brand=one(words.BRANDS),
+            )
+            form = "" if coop else spec.association_form
+            suffix = spec.coop_suffix if coop else form
+            return fiscal_type, name, f"{name} {suffix}".strip(), "", form, "F" if coop else "G"
+        org_form = kit.org_forms.pick(self.rng.random)
+        activity, gender = one(words.ACTIVITIES)
+        pattern = self.name_patterns.pick(self.rng.random)
+        if pattern in ("surname", "sons"):
+            name = f"{activity} {self.surname(kit)}" + (" e Hijos" if pattern == "sons" else "")
+        elif pattern == "adjective":
+            name = f"{activity} {one(spec.adjectives)[gender]}"
+        elif pattern == "place":
+            name = f"{activity} {one(spec.places)}"
+        elif pattern == "city":
+            name = f"{activity} {city.locality or city.name}"
+        elif pattern == "partners":
+            name = f"{self.surname(kit)} y {self.surname(kit)}"
+        else:
+            name = f"{self.surname(kit)} Hermanos"
+        trade = f"{activity} {one(words.BRANDS)}" if self.rng.random() < 0.35 else ""
+        legal_name = f"{name} {org_form.suffix}"
+        return fiscal_type, name, legal_name, trade, org_form.code, org_form.cif_letter or "B"
+
+    def tax_id(self, spec: CountrySpec, holder: Holder) -> str:
+        """A valid tax id (the builders of ``tax_ids``) that no other customer has."""
+        make = spec.org_tax_id if holder.kind == ORG else spec.person_tax_id
+        for attempt in range(1000):
+            if attempt == 100:  # a province may run out of CIFs with millions of companies
+                province = str(self.rng.randint(1, 52)).zfill(2)
+                holder = Holder(ORG, name=holder.name, province=province,
+                                cif_letter=holder.cif_letter)  # fmt: skip
+            value = make(self.rng, holder)
+            key = hash((spec.code, value))
+            if key not in self.taken:
+                self.taken.add(key)
+                return value
+        raise RuntimeError(f"No unused tax id left in {spec.code}.")
+
+    def customer(self, country: str, stage: str) -> Planned:
+        """One customer of ``country`` at ``stage``: a phone, an e-mail, its fiscal address."""
+        rng, rnd, one, refs = self.rng, self.rng.random, self.one, self.refs
+        kit = self.kits[country]
+        spec = kit.spec
+        place = kit.places.pick(rnd)
+        city = place.city
+        is_org = rnd() < 0.7
+        female = rnd() < 0.5
+        first = one(kit.female if female else kit.male)
+        first_name = last_name = ""
+        fiscal_type: str | None
+        if is_org:
+            fiscal_type, name, legal_name, trade_name, legal_form, letter = self.company(kit, city)
+            surnames: tuple[str, ...] = (self.surname(kit),)  # of the contact person
+            domain = f"{self.slug(name)[:40].strip('-')}.example"
+            holder = Holder(ORG, name=name, province=city.postal[0][:2], cif_letter=letter)
+        else:
+            surnames = tuple(self.surname(kit) for _ in range(2 if spec.two_surnames else 1))
+            first_name, last_name = first, " ".join(surnames)
+            legal_name, legal_form = f"{first} {last_name}", ""
+            fiscal_type = "autonomo" if rnd() < 0.35 else "particular"
+            trade_name = ""
+            if fiscal_type == "autonomo" and rnd() < 0.5:
+                trade_name = f"{one(words.TRADES)} {surnames[0]}"
+            domain = one(("example.com", "example.net", "example.org"))
+            holder = Holder(PERSON, first_name=first, surnames=surnames, female=female)
+        tax_id = tax_id_type = ""
+        if rnd() < shares.COMPLETE_SHARE[stage]:
+            tax_id = self.tax_id(spec, holder)
+            tax_id_type = TAX_ID_TYPES.get(country, "")
+            if country == "ES":  # the CIF implies the legal form, as the services infer it
+                legal_form = CIF_LEGAL_FORM[tax_id[0]] if is_org else ""
+                tax_id_type = "es_cif" if is_org else "es_nie" if tax_id[0] in "XY" else "es_nif"
+        elif is_org and rnd() < 0.3:
+            fiscal_type = None  # not asked yet
+
+        # Status, loss and the commercial terms, in the planner's proportions.
+        status, status_reason, loss_reason, loss_detail = "active", "", "", ""
+        if stage == "client" and rnd() < 0.045:
+            status, status_reason = "suspended", one(words.STATUS_REASONS)
+        elif rnd() < INACTIVE_SHARE[stage]:
+            status = "inactive"
+        if stage in self.losses:
+            loss_reason = self.losses[stage].pick(rnd)
+            loss_detail = one(words.LOSS_DETAILS[loss_reason]) if rnd() < 0.6 else ""
+        group_id = terms = None
+        if stage in ("client", "former") and rnd() < 0.75:
+            group_id, terms = refs.groups.get(self.groups[ORG if is_org else PERSON].pick(rnd),
+                                              (None, None))  # fmt: skip
+        payment = ""
+        if stage in ("client", "former", "prospect"):
+            payment = self.payments["ES" if country == "ES" else "LATAM"].pick(rnd)
+            terms = one((0, 15, 30, 30, 60, 90)) if group_id is None else terms
+        sector = revenue = potential = None
+        size = ""
+        if is_org or fiscal_type == "autonomo":
+            sector = refs.sectors.get(one(SECTORS))
+            size = self.sizes.pick(rnd) if is_org else "micro"
+            if rnd() < 0.7:
+                low, high = shares.REVENUE_RANGES[size]
+                revenue = f"{rng.randint(low, high) * spec.eur_rate * 1000}.00"
+        if stage in ("lead", "prospect") and rnd() < 0.5:
+            potential = f"{rng.randint(5, 250) * 1000 * spec.eur_rate}.00"
+        tags: tuple[int, ...] = ()
+        if rnd() < 0.4:
+            names = rng.sample(TAGS, 2 if rnd() < 1 / 3 else 1)
+            tags = tuple(refs.tags[n] for n in names if n in refs.tags)
+        owner = one(kit.owners)
+        day = 24 * 60  # minutes ago: created up to two years back, some overdue for review
+        created = int(rnd() * 730 * day)
+        if created > 200 * day and rnd() < 0.3:
+            reviewed = rng.randint(190 * day, created)
+        else:
+            reviewed = int(rnd() * min(created, 150 * day))
+        created_at = str(self.now - timedelta(minutes=created))
+        reviewed_at = str(self.now - timedelta(minutes=reviewed))
+        archived_at = reviewed_at if loss_reason and rnd() < ARCHIVED_SHARE else None
+
+        landline = is_org and rnd() < 0.7
+        phone = (place.landline if landline else one(place.mobiles)).make(rng)
+        if is_org:
+            local = one(("info", "contacto", "administracion", "comercial", "hola"))
+            email, email_label = f"{local}@{domain}", "general"
+        else:
+            email, email_label = f"{self.email_local(first, surnames[0])}@{domain}", ""
+        channels = [("phone", phone[2], phone[0], True, 0), ("email", email_label, email, False, 1)]
+        postal = one(place.postal)(rng)
+        region = city.region or self.region(postal, country)
+        interior = one(kit.interiors)(rng) if rnd() < 0.4 else ""
+        quarter = ""
+        if city.neighbourhoods and rnd() < spec.neighbourhood_share:
+            quarter = one(city.neighbourhoods)
+        exterior = "s/n" if country == "ES" and rnd() < 0.03 else kit.exterior(rng)
+        address = ("fiscal", one(kit.streets)(rng), exterior, interior, quarter, city.name,
+                   city.locality, postal, region, country)  # fmt: skip
+        contacts = []
+        if is_org and rnd() < CONTACT_SHARE:
+            contacts = self.contacts(kit, place, (first, surnames[0], female), domain)
+
+        # Customer.build_search_text after the code: names, squashed tax id, each channel's
+        # search form, each contact's names and e-mail (main contact first).
+        f = self.fold
+        search = " ".join([f(p) for p in (legal_name, trade_name, first_name, last_name) if p])
+        if tax_id:
+            search += " " + (tax_id.lower() if tax_id.isalnum() else squash(tax_id))
+        search += f" {phone[0][1:]} {phone[1]} {self.fold_email(email)}"
+        for contact in contacts:
+            search += f" {f(contact[0])} {f(contact[1])} {self.fold_email(contact[3])}"
+        values = (
+            ORG if is_org else PERSON, refs.fiscal_types.get(fiscal_type or ""), legal_name,
+            trade_name, first_name, last_name, refs.legal_forms.get((country, legal_form)),
+            tax_id, tax_id_type, country, stage, status, status_reason, "never", loss_reason,
+            loss_detail, group_id, rnd() < 0.15, owner, one(words.NOTES) if rnd() < 0.3 else "",
+            payment, terms, kit.currency, "es", refs.lead_sources.get(one(LEAD_SOURCES)), sector,
+            size, revenue, potential, "{}", reviewed_at, archived_at, created_at, reviewed_at,
+            owner, owner, 1,
+        )  # fmt: skip
+        return Planned(values, search, channels, address, contacts, tags, country, stage)
+
+    def contacts(
+        self, kit: Kit, place: Place, person: tuple[str, str, bool], domain: str
+    ) -> list[Row]:
+        """One or two people at an organisation, the first one (``person``) the main contact."""
+        rng, rnd, one, out = self.rng, self.rng.random, self.one, []
+        for position in range(2 if rnd() < 1 / 3 else 1):
+            first, surname, female = person
+            if position:
+                female = rnd() < 0.5
+                first, surname = one(kit.female if female else kit.male), self.surname(kit)
+            surnames = f"{surname} {self.surname(kit)}" if kit.spec.two_surnames else surname
+            mobile = one(place.mobiles).make(rng)[0] if rnd() < 0.8 else ""
+            phone = place.landline.make(rng)[0] if rnd() < 0.3 else ""
+            birthday = None
+            if rnd() < 0.3:
+                birthday = date(rng.randint(1958, 1999), rng.randint(1, 12), rng.randint(1, 28))
+            out.append((
+                first, surnames, one(words.CONTACT_ROLES)[1 if female else 0],
+                f"{self.email_local(first, surname)}@{domain}", phone, mobile,
+                birthday and birthday.isoformat(), "", position == 0,
+            ))  # fmt: skip
+        return out
+
+    def fold_email(self, email: str) -> str:
+        return email.lower() if email.isascii() else fold(email)  # no spaces to squeeze
+
+    def region(self, postal: str, country: str) -> str:
+        """The region a postal code implies (Spain's provinces), remembered."""
+        region = self.regions.get(postal)
+        if region is None:
+            region = self.regions[postal] = region_for_postal_code(postal, country) or ""
+        return region
+
+
+@dataclass
+class BulkSummary(DemoSummary):
+    """What bulk_load wrote, and the seconds it spent in each phase."""
+
+    channels: int = 0
+    addresses: int = 0
+    contacts: int = 0
+    seconds: float = 0.0
+    first_code: str = ""
+    last_code: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+TABLES: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Customer, CUSTOMER_FIELDS),
+    (ContactChannel, CHANNEL_FIELDS),
+    (Address, ADDRESS_FIELDS),
+    (Contact, CONTACT_FIELDS),
+    (Customer.tags.through, ("customer", "tag")),
+)
+
+
+class Store:
+    """Writes batches of rows, and takes indexes and constraints down and up around the load.
+
+    Each vendor's choice of what to drop comes from measuring a million-row load: see
+    ``SQLiteStore`` and ``PostgresStore``.
+    """
+
+    drop_search = True  # drop the search index and build it once at the end
+    drop_foreign_keys = False  # drop the foreign keys and validate them once at the end
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.quote = connection.ops.quote_name
+        self.names = [model._meta.db_table for model, _fields in TABLES]
+        self.columns = [
+            [str(model._meta.get_field(name).column) for name in fields] for model, fields in TABLES
+        ]
+        # Concrete customer fields this loader does not know get their default.
+        extra = [f for f in Customer._meta.concrete_fields if f.name not in CUSTOMER_FIELDS]
+        self.columns[0] += [str(f.column) for f in extra]
+        self.extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
+        self.indexes: list[tuple[str, str]] = []
+        self.foreign_keys: list[tuple[str, str, str]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def secondary_indexes(self) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of the non-unique indexes of the tables the load fills."""
+        raise NotImplementedError
+
+    def before(self) -> None:
+        if self.drop_search:
+            drop_search_index(self.connection)
+        self.indexes = self.secondary_indexes()
+        for name, _sql in self.indexes:
+            self.execute(f"DROP INDEX {self.quote(name)}")
+        if self.drop_foreign_keys:
+            self.foreign_keys = self.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+                [self.names],
+            )
+            self.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks block ALTER
+        for table, name, _definition in self.foreign_keys:
+            self.execute(f"ALTER TABLE {table} DROP CONSTRAINT {self.quote(name)}")
+
+    def after(self) -> None:
+        for _name, sql in self.indexes:
+            self.execute(sql)
+        for table, name, definition in self.foreign_keys:  # checks every row once
+            self.execute(f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(name)} {definition}")
+        if self.drop_search:
+            create_search_index(self.connection)
+
+    def reserve_ids(self, count: int) -> list[int]:
+        raise NotImplementedError
+
+    def write(self, rows: list[list[Row]]) -> None:
+        raise NotImplementedError
+
+    def analyze(self) -> None:
+        raise NotImplementedError
+
+
+class SQLiteStore(Store):
+    """FTS5 is rebuilt at the end (in step with each insert it is three times slower); foreign
+    key checks are cheap lookups and stay on."""
+
+    def secondary_indexes(self) -> list[tuple[str, str]]:
+        found = []
+        for table in self.names:
+            for _seq, name, unique, origin, _partial in self.execute(
+                f"PRAGMA index_list({self.quote(table)})"
+            ):
+                if not unique and origin == "c":
+                    sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s"
+                    found.append((name, self.execute(sql, [name])[0][0]))
+        return found
+
+    def before(self) -> None:
+        # The search index's own definition, to build it with a bigger flush size.
+        sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s"
+        self.fts_sql = next(iter(self.execute(sql, [FTS_TABLE])), [None])[0]
+        super().before()
+
+    def after(self) -> None:
+        hashsize = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('hashsize', %s)"  # noqa: S608
+        if self.fts_sql:
+            self.execute(self.fts_sql)
+            self.execute(hashsize, [FTS_HASHSIZE[0]])
+        super().after()  # indexes, then create_search_index: the triggers and a rebuild
+        if self.fts_sql:
+            self.execute(hashsize, [FTS_HASHSIZE[1]])
+
+    def reserve_ids(self, count: int) -> list[int]:
+        # In the batch's transaction, which holds SQLite's write lock (BEGIN IMMEDIATE).
+        table = self.names[0]
+        top_sql = f"SELECT COALESCE(MAX(id), 0) FROM {self.quote(table)}"  # noqa: S608
+        (top,) = self.execute(top_sql)[0]
+        seq = self.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        start = max(top, seq[0][0] if seq else 0) + 1
+        return list(range(start, start + count))
+
+    def write(self, rows: list[list[Row]]) -> None:
+        raw = self.connection.connection
+        for table, columns, items in zip(self.names, self.columns, rows, strict=True):
+            if items:
+                names = ", ".join(self.quote(c) for c in columns)
+                marks = ", ".join("?" * len(columns))
+                sql = f"INSERT INTO {self.quote(table)} ({names}) VALUES ({marks})"  # noqa: S608
+                raw.executemany(sql, items)
+
+    def analyze(self) -> None:
+        self.execute("ANALYZE")
+        self.execute("PRAGMA optimize")
+
+
+class PostgresStore(Store):
+    """The trigram index stays and is kept in step by the server while the next batch is being
+    generated; foreign key triggers (eight per customer) would cost more than the whole COPY,
+    so the keys are dropped and added back, which checks them in one pass."""
+
+    drop_search = False
+    drop_foreign_keys = True
+
+    def secondary_indexes(self) -> list[tuple[str, str]]:
+        sql = (
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE %%' "
+            "AND indexdef NOT LIKE '%% USING gin %%'"
+        )
+        return [(name, definition) for name, definition in self.execute(sql, [self.names])]
+
+    def before(self) -> None:
+        # Losing the last batches in a crash is fine for demo data; a bigger pending list
+        # makes the trigram index take rows in fewer, larger merges.
+        self.execute("SET synchronous_commit = off")
+        self.execute("SET gin_pending_list_limit = '64MB'")
+        super().before()
+
+    def after(self) -> None:
+        self.execute("SET maintenance_work_mem = '256MB'")
+        super().after()
+        for setting in ("maintenance_work_mem", "gin_pending_list_limit", "synchronous_commit"):
+            self.execute(f"RESET {setting}")
+
+    def reserve_ids(self, count: int) -> list[int]:
+        sql = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
+        return [pk for (pk,) in self.execute(sql, [self.names[0], count])]
+
+    def write(self, rows: list[list[Row]]) -> None:
+        with self.connection.cursor() as cursor:
+            for table, columns, items in zip(self.names, self.columns, rows, strict=True):
+                if items:
+                    names = ", ".join(self.quote(c) for c in columns)
+                    sql = f"COPY {self.quote(table)} ({names}) FROM STDIN"
+                    with cursor.cursor.copy(sql) as copy:
+                        for row in items:
+                            copy.write_row(row)
+
+    def analyze(self) -> None:
+        self.execute("ANALYZE " + ", ".join(self.quote(name) for name in self.names))
+
+
+def take_codes(count: int, company: Company) -> list[str]:
+    """Reserve ``count`` codes of the customer series, skipping codes already in use."""
+    codes: list[str] = []
+    prefix, digits = company.customer_code_prefix, company.customer_code_digits
+    while len(codes) < count:
+        need = count - len(codes)
+        NumberSequence.objects.get_or_create(key=CUSTOMER_CODE_SERIES)
+        row = NumberSequence.objects.select_for_update().get(key=CUSTOMER_CODE_SERIES)
+        start, row.next_value = row.next_value, row.next_value + need
+        row.save(update_fields=["next_value"])
+        candidates = [f"{prefix}{n:0{digits}d}" for n in range(start, start + need)]
+        if candidates[0] <= candidates[-1]:  # one index range holds them all
+            found = Customer.objects.filter(code__range=(candidates[0], candidates[-1]))
+        else:  # the numbers just grew a digit
+            found = Customer.objects.filter(code__in=candidates)
+        used = set(found.values_list("code", flat=True))
+        codes += [code for code in candidates if code not in used]
+    return codes
+
+
+def _rows(planned: list[Planned], ids: list[int], codes: list[str], extra: Row) -> list[list[Row]]:
+    """The rows of each table for a batch, now that ids and codes are known."""
+    customers, channels, addresses, contacts, tags = [], [], [], [], []
+    for pk, code, item in zip(ids, codes, planned, strict=True):
+        folded = " ".join(code.lower().split()) if code.isascii() else fold(code)
+        customers.append((pk, code, f"{folded} {item.search}", *item.values, *extra))
+        channels += [(pk, *channel) for channel in item.channels]
+        addresses.append((pk, *item.address))
+        contacts += [(pk, *contact) for contact in item.contacts]
+        tags += [(pk, tag) for tag in item.tags]
+    return [customers, channels, addresses, contacts, tags]
+
+
+Batches = Generator[list[Planned], None, None]
+
+
+def _chunks(planner: BulkPlanner, customers: int, batch: int) -> Batches:
+    stream = planner.customers(customers)
+    while chunk := list(itertools.islice(stream, batch)):
+        yield chunk
+
+
+def _produce(queue: Any, planner: BulkPlanner, customers: int, batch: int) -> None:
+    """The generator process: batches into the queue, then None (or the error)."""
+    try:
+        for chunk in _chunks(planner, customers, batch):
+            queue.put(chunk)
+        queue.put(None)
+    except Exception as exc:  # the parent raises it
+        queue.put(exc)
+
+
+def _from_process(planner: BulkPlanner, customers: int, batch: int) -> Batches:
+    """Batches generated in a forked process, so that generating and writing use both cores.
+
+    The fork happens now, before the load changes any setting of this process's connection.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=4)  # a few batches ahead, no more: memory stays flat
+    connections.close_all()  # a connection must not cross a fork; ours reopens on next use
+    process = context.Process(target=_produce, args=(queue, planner, customers, batch))
+    process.start()
+    return _drain(queue, process)
+
+
+def _drain(queue: Any, process: Any) -> Batches:
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=10)
+            except Empty:
+                if process.is_alive():
+                    continue
+                raise RuntimeError("The process generating the customers stopped.") from None
+            if isinstance(item, Exception):
+                raise RuntimeError("The process generating the customers failed.") from item
+            if item is None:
+                break
+            yield item
+        process.join()
+    finally:
+        if process.is_alive():
+            process.terminate()
+            process.join()
+
+
+def bulk_load(
+    *, customers: int, seed: int, batch: int = 5000, stdout: Writer | None = None
+) -> BulkSummary:
+    """Insert ``customers`` generated customers in batches (2 channels and 1 address each)."""
+    started = time.perf_counter()
+    summary = BulkSummary()
+    with transaction.atomic():
+        summary.users_created = ensure_users()[1]
+        refs = References.load()
+    existing = Customer.objects.exclude(tax_id="").values_list("tax_country", "tax_id")
+    planner = BulkPlanner(seed, refs, taken={hash(p) for p in existing.iterator(20_000)})
+    company = Company.load()
+    connection = default_connection
+    if connection.vendor not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"bulk_load does not support {connection.vendor}.")
+    store = (SQLiteStore if connection.vendor == "sqlite" else PostgresStore)(connection)
+    # Small loads, and loads inside a transaction (tests), generate in this process.
+    forked = customers >= PROCESS_FROM and not connection.in_atomic_block
+    batches = (_from_process if forked else _chunks)(planner, customers, batch)
+    phases, done = summary.phases, 0
+    store.before()
+    try:
+        while True:
+            clock = time.perf_counter()
+            planned = next(batches, None)
+            phases["generate"] = phases.get("generate", 0.0) + time.perf_counter() - clock
+            if planned is None:
+                break
+            clock = time.perf_counter()
+            with transaction.atomic():
+                codes = take_codes(len(planned), company)
+                rows = _rows(planned, store.reserve_ids(len(planned)), codes, store.extra)
+                store.write(rows)
+            phases["write"] = phases.get("write", 0.0) + time.perf_counter() - clock
+            summary.first_code = summary.first_code or codes[0]
+            summary.last_code = codes[-1]
+            summary.channels += len(rows[1])
+            summary.addresses += len(rows[2])
+            summary.contacts += len(rows[3])
+            for item in planned:
+                summary.by_country.setdefault(item.country, Counter())[item.stage] += 1
+            previous, done = done, done + len(planned)
+            if stdout is not None and done // PROGRESS_EVERY > previous // PROGRESS_EVERY:
+                elapsed = f"{time.perf_counter() - started:6.1f}"
+                stdout.write(f"  {done:>10,} clientes · {elapsed} s\n".replace(",", "."))
+    finally:
+        batches.close()  # stops the generator process if the load failed
+        if stdout is not None:
+            stdout.write("Creando los índices y el índice de búsqueda…\n")
+        clock = time.perf_counter()
+        store.after()
+        phases["index"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    store.analyze()
+    phases["analyze"] = time.perf_counter() - clock
+    summary.customers = done
+    summary.seconds = time.perf_counter() - started
+    return summary
