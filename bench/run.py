@@ -206,6 +206,15 @@ def main() -> None:
     print()
     print(table(runs, args.size))
     print(f"\nResults: {RESULTS.relative_to(ROOT)}/latest.json")
+    expected = args.warmup + args.requests + 1  # every create answered 201 and wrote a row
+    broken = {db: run["failures"] for db, run in runs.items() if run["failures"]}
+    broken |= {
+        db: [f"{run['created_rows']} customers created, {expected} expected"]
+        for db, run in runs.items()
+        if run["created_rows"] != expected
+    }
+    if broken:
+        raise SystemExit(f"Requests failed: {broken}")
 
 
 def machine() -> dict[str, Any]:
