@@ -81,6 +81,27 @@ def record(**kwargs: Any) -> AuditEvent:
     return item
 
 
+def record_on_customer(
+    customer: Any,
+    *,
+    action: str,
+    by: Any = None,
+    changes: Mapping[str, Any] | None = None,
+    version: int | None = None,
+) -> AuditEvent:
+    """Save an event about the customer record itself (labelled with its code)."""
+    return record(
+        action=action,
+        object_type="customer",
+        object_id=customer.pk,
+        label=customer.code,
+        customer_id=customer.pk,
+        by=by,
+        changes=changes,
+        version=version,
+    )
+
+
 def record_all(events: Iterable[AuditEvent]) -> None:
     """Save many events in one statement (bulk paths)."""
     AuditEvent.objects.bulk_create(list(events), batch_size=1000)

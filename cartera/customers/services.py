@@ -58,15 +58,8 @@ def _customer_state(customer: Customer) -> dict[str, Any]:
 def _record_customer(
     customer: Customer, action: str, by: User, changes: dict[str, Any] | None = None
 ) -> None:
-    audit.record(
-        action=action,
-        object_type="customer",
-        object_id=customer.pk,
-        label=customer.code,
-        customer_id=customer.pk,
-        by=by,
-        changes=changes,
-        version=customer.version,
+    audit.record_on_customer(
+        customer, action=action, by=by, changes=changes, version=customer.version
     )
 
 

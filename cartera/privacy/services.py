@@ -168,12 +168,9 @@ def close_request(
 def access_package(customer: Customer, *, by: User) -> dict[str, Any]:
     """Every piece of personal data held about a customer, for access and portability."""
     _require_admin(by)
-    audit.record(
+    audit.record_on_customer(
+        customer,
         action=Action.EXPORT,
-        object_type="customer",
-        object_id=customer.pk,
-        label=customer.code,
-        customer_id=customer.pk,
         by=by,
         changes={"package": [None, "access"]},
     )
@@ -224,12 +221,9 @@ def block_customer(*, customer: Customer, by: User) -> Customer:
         customer.erase_after = add_months(timezone.localdate(), policy.block_months)
         customer.version += 1
         customer.save(update_fields=["blocked_at", "erase_after", "version", "updated_at"])
-        audit.record(
+        audit.record_on_customer(
+            customer,
             action=Action.BLOCK,
-            object_type="customer",
-            object_id=customer.pk,
-            label=customer.code,
-            customer_id=customer.pk,
             by=by,
             changes={"erase_after": [None, customer.erase_after.isoformat()]},
             version=customer.version,
@@ -271,12 +265,9 @@ def anonymize_customer(*, customer: Customer, by: User | None) -> Customer:
     )
     AuditEvent.objects.scrub_customer(customer.pk)
     refresh_search_text(customer)
-    audit.record(
+    audit.record_on_customer(
+        customer,
         action=Action.ERASE,
-        object_type="customer",
-        object_id=customer.pk,
-        label=customer.code,
-        customer_id=customer.pk,
         by=by,
         version=customer.version,
     )
@@ -306,12 +297,9 @@ def run_retention(*, today: datetime.date | None = None) -> tuple[int, int]:
                 Customer.objects.filter(pk=customer.pk).update(
                     blocked_at=timezone.now(), erase_after=erase_after
                 )
-                audit.record(
+                audit.record_on_customer(
+                    customer,
                     action=Action.BLOCK,
-                    object_type="customer",
-                    object_id=customer.pk,
-                    label=customer.code,
-                    customer_id=customer.pk,
                     changes={"erase_after": [None, erase_after.isoformat()]},
                 )
             blocked += 1
