@@ -1,0 +1,416 @@
+"""The two passes over a file: the check (dry run) and the import.
+
+Both read the file in chunks of ``CHUNK`` rows and check every row with the register's
+own validator (``validate_customer``, the same rules as the forms), then look for
+duplicates set-based. The check writes nothing but the report (counts, the first errors
+and duplicates, and a CSV of the invalid rows with their errors). The import writes each
+chunk in one transaction of bulk inserts, together with the row the next chunk starts at:
+a run killed half-way resumes at that row and writes no row twice (committed batches, not
+all-or-nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from cartera.accounts.models import User
+from cartera.customers import services as customer_services
+from cartera.customers.models import Customer
+from cartera.customers.validation import CleanCustomer, CustomerInvalid, validate_customer
+from cartera.transfer import checked, reading
+from cartera.transfer.duplicates import BatchLookups, Match, Matcher
+from cartera.transfer.fields import FIELDS, Converter, Lists, column_for_path
+from cartera.transfer.models import DuplicatePolicy, Import, ImportedRow, ImportStatus, RowAction
+from cartera.transfer.writing import create_customers, table
+
+logger = logging.getLogger("cartera.transfer")
+
+# Rows checked and written at once (one transaction per chunk when importing).
+CHUNK = max(1, int(os.environ.get("CARTERA_IMPORT_CHUNK", "2000")))
+LABELS = {f.key: f.label for f in FIELDS}
+SHOWN_ERRORS = 200  # errors kept on the import for the page and the API (all go to the file)
+SHOWN_DUPLICATES = 100
+
+
+class Cancelled(Exception):
+    """Someone asked the import to stop."""
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": printable(self.column),
+                "value": printable(self.value), "message": self.message}  # fmt: skip
+
+
+def printable(text: str) -> str:
+    """Text that JSON in PostgreSQL can hold: a NUL is shown as a visible symbol."""
+    return text.replace("\x00", "\u2400")
+
+
+@dataclass
+class Checked:
+    """One row after the checks: valid (``clean``) or not (``errors``), maybe a duplicate."""
+
+    row: int
+    cells: list[Any]
+    clean: CleanCustomer | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    match: Match | None = None
+
+
+class Checker:
+    """Checks chunks of one file's rows against the register, remembering the file so far."""
+
+    def __init__(self, batch: Import, *, by: User) -> None:
+        self.batch = batch
+        self.by = by
+        self.headers = [str(h) for h in batch.headers]
+        self.converter = Converter(
+            batch.mapping, decimal=batch.options.get("decimal", ","), lists=Lists(), by=by
+        )
+        self.columns = {key: int(i) for i, key in batch.mapping.items()}
+        self.lookups = BatchLookups()
+        self.matcher = Matcher()
+
+    def header_of(self, key: str) -> str:
+        index = self.columns.get(key)
+        if index is None or index >= len(self.headers):
+            return key
+        return self.headers[index]
+
+    def cell(self, cells: list[Any], key: str) -> str:
+        from cartera.transfer.fields import as_text
+
+        index = self.columns.get(key)
+        return as_text(cells[index]) if index is not None and index < len(cells) else ""
+
+    def check(self, chunk: list[tuple[int, list[Any]]]) -> list[Checked]:
+        rows = [Checked(row=n, cells=cells) for n, cells in chunk if not reading.is_blank(cells)]
+        for item in rows:
+            item.data, cell_errors = self.converter.convert(item.cells)
+            for key, message in cell_errors.items():
+                item.errors.append(self._error(item, key, message))
+                item.data.pop(key, None)
+        self.lookups.prefetch(str(r.data.get("tax_id", "")) for r in rows)
+        for item in rows:
+            self._validate(item)
+        valid = [(r.row, r.clean) for r in rows if r.clean is not None and r.match is None]
+        matches = self.matcher.match_chunk(valid)
+        for item in rows:
+            item.match = item.match or matches.get(item.row)
+        return rows
+
+    def _error(self, item: Checked, key: str, message: str) -> RowError:
+        column = self.header_of(key) if key in self.columns else str(LABELS.get(key, key))
+        return RowError(item.row, column, self.cell(item.cells, key), message)
+
+    def _validate(self, item: Checked) -> None:
+        try:
+            clean = validate_customer(item.data, instance=None, lookups=self.lookups)
+            customer_services._check_owner(clean, by=self.by, instance=None)
+        except CustomerInvalid as exc:
+            by_field = exc.messages_by_field
+            if exc.duplicate is not None and list(by_field) == ["tax_id"] and not item.errors:
+                item.clean = CleanCustomer(fields=dict(item.data))
+                item.match = Match("tax_id", str(item.data.get("tax_id", "")),
+                                   customer_id=exc.duplicate.pk)  # fmt: skip
+                return
+            present = set(self.columns)
+            for path, messages in by_field.items():
+                key = column_for_path(path, present)
+                if key == "channels":
+                    key = _channel_source(item.data, path)
+                for message in messages:
+                    item.errors.append(self._error(item, key, message))
+            return
+        if not item.errors:
+            item.clean = clean
+
+
+def _channel_source(data: dict[str, Any], path: str) -> str:
+    """The column a channel's error is about ("channels.1.value" → "email")."""
+    parts = path.split(".")
+    channels = data.get("channels") or []
+    if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(channels):
+        return str(channels[int(parts[1])].get("source", "channels"))
+    return "phone" if any(c.get("source") == "phone" for c in channels) else "email"
+
+
+# --- Passes -----------------------------------------------------------------------------------
+
+
+def _chunks(batch: Import, start: int = 0) -> Iterator[list[tuple[int, list[Any]]]]:
+    options = reading.FileOptions.from_dict(batch.options)
+    with batch.file.open("rb") as stream:
+        numbered = reading.rows(stream, options)
+        next(numbered, None)  # the header
+        wanted = ((n, cells) for n, cells in numbered if n >= start)
+        yield from reading.chunked(wanted, CHUNK)
+
+
+def _set(batch: Import, **values: Any) -> None:
+    Import.objects.filter(pk=batch.pk).update(**values)
+    for name, value in values.items():
+        if not hasattr(value, "resolve_expression"):
+            setattr(batch, name, value)
+
+
+def _stop_requested(batch: Import) -> bool:
+    return bool(Import.objects.filter(pk=batch.pk, cancel_requested=True).exists())
+
+
+def check_file(batch: Import, *, by: User, progress: Callable[[int], None] | None = None) -> None:
+    """The dry run: count valid, invalid and duplicate rows, keep the report. Writes no customer."""
+    checker = Checker(batch, by=by)
+    kept = checked.Writer()
+    try:
+        _check_file(batch, checker, kept, progress)
+    except BaseException:
+        kept.discard()
+        raise
+    checked.forget(batch)
+    options = {**batch.options, "checked": kept.save(batch, by)}
+    _set(batch, options=options)
+
+
+def _check_file(
+    batch: Import,
+    checker: Checker,
+    kept: checked.Writer,
+    progress: Callable[[int], None] | None,
+) -> None:
+    by = checker.by
+    errors: list[dict[str, Any]] = []
+    duplicates: list[dict[str, Any]] = []
+    counts = {"total": 0, "valid": 0, "invalid": 0, "duplicate": 0}
+    invalid_out = io.StringIO()
+    writer = csv.writer(invalid_out, delimiter=";")
+    writer.writerow([*checker.headers, _("Row"), _("Errors")])
+    for chunk in _chunks(batch):
+        if _stop_requested(batch):
+            raise Cancelled
+        items = checker.check(chunk)
+        kept.add(chunk[-1][0] + 1, [_stored(item) for item in items])
+        for item in items:
+            counts["total"] += 1
+            if item.errors:
+                counts["invalid"] += 1
+                errors += [e.as_dict() for e in item.errors][: SHOWN_ERRORS - len(errors)]
+                reasons = " | ".join(f"{e.column}: {e.message}" for e in item.errors)
+                writer.writerow([*[_csv_cell(c) for c in item.cells], item.row, reasons])
+            else:
+                counts["valid"] += 1
+                if item.match is not None:
+                    counts["duplicate"] += 1
+                    if len(duplicates) < SHOWN_DUPLICATES:
+                        duplicates.append(_duplicate(item, checker))
+        _set(batch, rows_read=counts["total"])
+        if progress:
+            progress(counts["total"])
+    _attach_duplicates(duplicates, by)
+    error_file = ContentFile(("\ufeff" + invalid_out.getvalue()).encode("utf-8"))
+    if batch.error_file:
+        batch.error_file.delete(save=False)
+    if counts["invalid"]:
+        batch.error_file.save(f"errores-{batch.pk}.csv", error_file, save=False)
+    _set(
+        batch,
+        total_rows=counts["total"],
+        valid_rows=counts["valid"],
+        invalid_rows=counts["invalid"],
+        duplicate_rows=counts["duplicate"],
+        errors=errors,
+        duplicates=duplicates,
+        error_file=batch.error_file.name or "",
+    )
+
+
+def _stored(item: Checked) -> checked.Stored:
+    """What the run needs of a checked row: an invalid one is only skipped, a new customer
+    needs its clean data (and the client-since date), a duplicate the row's data to update."""
+    if item.errors:
+        return (item.row, None, {}, None)
+    data = item.data if item.match is not None else _extra(item)
+    return (item.row, item.clean, data, item.match)
+
+
+def _csv_cell(value: Any) -> str:
+    from cartera.transfer.fields import as_text
+
+    text = as_text(value)
+    # A cell that a spreadsheet would run as a formula is written as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[1:2].isdigit() else text
+
+
+def _duplicate(item: Checked, checker: Checker) -> dict[str, Any]:
+    assert item.match is not None
+    name = str((item.clean.fields if item.clean else item.data).get("legal_name", ""))
+    match = item.match.as_dict()
+    match["value"] = printable(str(match["value"]))
+    return {"row": item.row, "name": printable(name), **match}
+
+
+def _attach_duplicates(duplicates: list[dict[str, Any]], by: User) -> None:
+    """Name the matched customers the user may see (the others stay anonymous)."""
+    ids = {d["customer"] for d in duplicates if d["customer"]}
+    visible = {
+        c.pk: (c.code, c.display_name)
+        for c in Customer.objects.visible_to(by)
+        .filter(pk__in=ids)
+        .only("id", "code", "legal_name", "trade_name")
+    }
+    for item in duplicates:
+        code, name = visible.get(item["customer"], ("", ""))
+        item["customer_code"], item["customer_name"] = code, name
+        if item["customer"] and not code:
+            item["customer"] = None  # not the user's to see: do not tell which one
+
+
+def run_import(batch: Import, *, by: User, progress: Callable[[int], None] | None = None) -> None:
+    """Write the file's valid rows, chunk by chunk from ``batch.next_row`` (resumable): the
+    rows as the check left them, or checked again when that cannot be trusted any more."""
+    kept = checked.read(batch, by)
+    if kept is not None:
+        for next_row, stored in kept:
+            if next_row <= batch.next_row:
+                continue  # written before the run was interrupted
+            if _stop_requested(batch):
+                raise Cancelled
+            rows = checked.recheck([r for r in stored if r[0] >= batch.next_row])
+            items = [Checked(row=row, cells=[], clean=clean, data=data, match=match)
+                     for row, clean, data, match in rows]  # fmt: skip
+            _write_chunk(batch, items, next_row, by=by)
+            if progress:
+                progress(batch.next_row)
+        checked.forget(batch)  # every row is written: the kept rows are not needed any more
+        _set(batch, options={k: v for k, v in batch.options.items() if k != "checked"})
+        return
+    checker = Checker(batch, by=by)
+    for chunk in _chunks(batch, start=batch.next_row):
+        if _stop_requested(batch):
+            raise Cancelled
+        _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
+        if progress:
+            progress(batch.next_row)
+
+
+def _write_chunk(batch: Import, items: list[Checked], next_row: int, *, by: User) -> None:
+    policy = batch.policy
+    creates: list[tuple[int, CleanCustomer, dict[str, Any]]] = []
+    updates: list[tuple[Checked, int]] = []
+    skipped = 0
+    for item in items:
+        if item.clean is None:
+            skipped += 1
+        elif item.match is None:
+            creates.append((item.row, item.clean, _extra(item)))
+        elif item.match.customer_id and policy in (
+            DuplicatePolicy.UPDATE_EMPTY,
+            DuplicatePolicy.OVERWRITE,
+        ):
+            updates.append((item, item.match.customer_id))
+        elif policy == DuplicatePolicy.CREATE and item.match.kind != "tax_id":
+            creates.append((item.row, item.clean, _extra(item)))
+        else:
+            skipped += 1
+    with transaction.atomic():
+        locked = Import.objects.select_for_update().get(pk=batch.pk)
+        if locked.next_row >= next_row or locked.status != ImportStatus.RUNNING:
+            return  # another run wrote this chunk already, or the import was stopped
+        done: list[Any] = list(create_customers(creates, batch=batch, by=by))
+        updated = 0
+        for item, customer_id in updates:
+            row = _update(item, customer_id, batch=batch, by=by)
+            if row is None:
+                skipped += 1
+            else:
+                done.append(row)
+                updated += 1
+        imported = table(ImportedRow)
+        imported.insert([imported.row_of(row) if isinstance(row, ImportedRow) else row
+                         for row in done])  # fmt: skip
+        _set(
+            batch,
+            next_row=next_row,
+            rows_read=F("rows_read") + len(items),
+            created_count=F("created_count") + len(creates),
+            updated_count=F("updated_count") + updated,
+            skipped_count=F("skipped_count") + skipped,
+        )
+    batch.refresh_from_db(fields=["rows_read", "created_count", "updated_count", "skipped_count"])
+
+
+def _extra(item: Checked) -> dict[str, Any]:
+    """Fields the validator does not handle but the file gives (client since)."""
+    since = item.data.get("client_since")  # the check keeps only this of a new row's data
+    return {"client_since": since} if since else {}
+
+
+def _update(item: Checked, customer_id: int, *, batch: Import, by: User) -> ImportedRow | None:
+    """Fill (or overwrite) an existing customer's fields from the row through the register's
+    own update service; None when it may not or cannot be changed."""
+    customer = Customer.objects.editable_by(by).filter(pk=customer_id).first()
+    if customer is None:
+        return None
+    data = _update_data(item.data, customer, overwrite=batch.policy == DuplicatePolicy.OVERWRITE)
+    if not data:
+        return None
+    try:
+        with transaction.atomic():
+            customer = customer_services.update_customer(customer=customer, data=data, by=by)
+    except (CustomerInvalid, PermissionDenied):
+        return None
+    return ImportedRow(batch=batch, row=item.row, customer=customer, action=RowAction.UPDATED,
+                       version=customer.version)  # fmt: skip
+
+
+def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in ("channels", "addresses", "contacts", "owner", "custom_data", "tags"):
+            continue
+        if name not in {f.name for f in Customer._meta.fields} or value in (None, ""):
+            continue
+        current = getattr(customer, name)
+        if overwrite or current in (None, ""):
+            data[name] = value
+    if "stage" in data and data["stage"] == customer.stage:
+        data.pop("stage")
+    known = {c.value.lower() for c in customer.channels.all()}
+    new = [c for c in row.get("channels", []) if str(c["value"]).lower() not in known]
+    if new:
+        data["channels"] = [
+            {"id": c.pk, "type": c.type, "label": c.label, "value": c.value,
+             "is_primary": c.is_primary} for c in customer.channels.all()
+        ] + [{**c, "is_primary": False} for c in new]  # fmt: skip
+    addresses = row.get("addresses") or []
+    existing = list(customer.addresses.all())
+    if addresses and (overwrite or not any(a.type == "fiscal" for a in existing)):
+        fields = [k for k in addresses[0] if k != "id"]
+        kept = [{"id": a.pk, **{k: getattr(a, k) for k in fields}} for a in existing]
+        fiscal = next((a for a in kept if a["type"] == "fiscal"), None)
+        if fiscal is not None:
+            fiscal.update(addresses[0], id=fiscal["id"])  # changed in place
+        else:
+            kept.append(addresses[0])
+        data["addresses"] = kept
+    return data

@@ -1,0 +1,244 @@
+"""The duplicate scan: each kind of evidence, blocking, and rescans that keep decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from cartera.accounts.models import User
+from cartera.customers.models import Customer
+from cartera.customers.services import archive_customer
+from cartera.quality import scan
+from cartera.quality.models import DuplicatePair, PairStatus
+from cartera.quality.scan import (
+    clean_name,
+    email_key,
+    read_register,
+    scan_duplicates,
+    tax_key,
+)
+from cartera.quality.services import dismiss_pair
+from tests.conftest import make_customer, make_lead, valid_cif
+
+pytestmark = pytest.mark.django_db
+
+
+def address(postal_code: str = "28013", municipality: str = "Madrid", **extra: Any) -> dict:
+    return {
+        "type": "fiscal",
+        "street": "Calle Mayor",
+        "exterior_number": "1",
+        "postal_code": postal_code,
+        "municipality": municipality,
+        "country": "ES",
+        **extra,
+    }
+
+
+def company(by: User, n: int, name: str, *, postal: str = "28013", **extra: Any) -> Customer:
+    """An invoiceable company with its own tax id, phone and e-mail unless told otherwise."""
+    data: dict[str, Any] = {
+        "legal_name": name,
+        "tax_id": valid_cif(n),
+        "channels": [
+            {"type": "phone", "value": f"+34 910 {n:06d}"[:16]},
+            {"type": "email", "value": f"c{n}@empresa{n}.example"},
+        ],
+        "addresses": [address(postal)],
+    }
+    data.update(extra)
+    return make_customer(by, **data)
+
+
+def pair_of(a: Customer, b: Customer) -> DuplicatePair | None:
+    low, high = sorted([a.pk, b.pk])
+    return DuplicatePair.objects.filter(customer_a_id=low, customer_b_id=high).first()
+
+
+def kinds(pair: DuplicatePair | None) -> set[str]:
+    assert pair is not None
+    return set(pair.reason_kinds())
+
+
+def test_normalisation() -> None:
+    assert clean_name("Muñoz y Asociados, S.L.") == "munoz asociados"
+    assert clean_name("MUÑOZ ASOCIADOS SOCIEDAD LIMITADA") == "munoz asociados"
+    assert clean_name("Transportes del Norte SA de CV") == "transportes norte"
+    assert email_key("  Ana.Lopez+crm@GoogleMail.com ") == "analopez@gmail.com"
+    assert email_key("Ana.Lopez@empresa.es") == "ana.lopez@empresa.es"
+    assert email_key("no-at-sign") == ""
+    assert tax_key("FR40303265045", "FR") == "40303265045"
+
+
+def test_same_email_is_found(owner: User) -> None:
+    # given two companies in different cities with one mailbox written two ways
+    a = company(owner, 1, "Alfa Consultores", postal="28013")
+    b = company(
+        owner,
+        2,
+        "Beta Servicios",
+        postal="08001",
+        channels=[{"type": "email", "value": "C1@Empresa1.example "}],
+        addresses=[address("08001", "Barcelona")],
+    )
+    # when
+    result = scan_duplicates()
+    # then
+    assert result.found == 1
+    assert kinds(pair_of(a, b)) == {"email"}
+
+
+def test_gmail_dots_and_tags_are_the_same_mailbox(owner: User) -> None:
+    a = make_lead(owner, "Ana López", channels=[{"type": "email", "value": "ana.lopez@gmail.com"}])
+    b = make_lead(owner, "Ana L.", channels=[{"type": "email", "value": "analopez+web@gmail.com"}])
+    scan_duplicates()
+    pair = pair_of(a, b)
+    assert kinds(pair) == {"email"}
+    assert pair is not None and pair.reasons[0]["value"] == "analopez@gmail.com"
+
+
+def test_same_phone_is_found(owner: User) -> None:
+    a = make_lead(
+        owner, "Talleres Pérez", channels=[{"type": "phone", "value": "+34 600 11 22 33"}]
+    )
+    b = make_lead(owner, "Pérez Motor", channels=[{"type": "phone", "value": "600112233"}])
+    scan_duplicates()
+    assert kinds(pair_of(a, b)) == {"phone"}
+
+
+def test_similar_names_in_one_postal_code(owner: User) -> None:
+    # given the same company twice in 28013 and an unrelated one next door
+    a = company(owner, 1, "Muñoz y Asociados SL")
+    b = company(owner, 2, "Munoz Asociados, S.L.")
+    unrelated = company(owner, 3, "Ferretería Central SL")
+    # when
+    scan_duplicates()
+    # then
+    pair = pair_of(a, b)
+    assert kinds(pair) == {"name"}
+    assert pair is not None and pair.reasons[0]["similarity"] == 100
+    assert pair_of(a, unrelated) is None and pair_of(b, unrelated) is None
+    assert DuplicatePair.objects.count() == 1
+
+
+def test_similar_names_in_other_postal_codes_are_not_compared(owner: User) -> None:
+    # blocking: the same name in Madrid and in Sevilla is two companies until shown otherwise
+    a = company(owner, 1, "Muñoz y Asociados SL", postal="28013")
+    b = company(owner, 2, "Muñoz y Asociados SL", addresses=[address("41001", "Sevilla")])
+    register = read_register()
+    assert register.blocks[("ES", "cp:28013")] == [a.pk]
+    assert register.blocks[("ES", "cp:41001")] == [b.pk]
+    scan_duplicates()
+    assert pair_of(a, b) is None
+
+
+def test_municipality_blocks_customers_without_postal_code(owner: User) -> None:
+    lead = {"stage": "lead", "channels": [{"type": "email", "value": "x@y.example"}]}
+    a = make_lead(
+        owner,
+        "Panadería Sol",
+        addresses=[{"type": "other", "municipality": "Lima", "country": "PE"}],
+    )
+    b = make_lead(
+        owner,
+        "Panaderia El Sol",
+        addresses=[{"type": "other", "municipality": "LIMA ", "country": "PE"}],
+    )
+    del lead
+    scan_duplicates()
+    assert "name" in kinds(pair_of(a, b))
+
+
+def test_same_tax_id_in_another_country(owner: User) -> None:
+    # The register refuses one id twice in a country; the same digits under two countries
+    # (a Spanish company entered once as French VAT, say) is what is left to find.
+    a = company(owner, 1, "Gamma Ingeniería SL")
+    b = make_lead(owner, "Lusitana de Obras", channels=[{"type": "email", "value": "g@g.example"}])
+    Customer.objects.filter(pk=b.pk).update(tax_id=a.tax_id, tax_country="PT")
+    scan_duplicates()
+    assert kinds(pair_of(a, b)) == {"tax_id"}
+
+
+def test_evidence_adds_up(owner: User) -> None:
+    a = company(owner, 1, "Delta Logística SL")
+    b = company(
+        owner, 2, "Delta Logistica", channels=[{"type": "email", "value": "c1@empresa1.example"}]
+    )
+    c = company(
+        owner,
+        3,
+        "Omega Textil",
+        channels=[{"type": "email", "value": "c1@empresa1.example"}],
+        addresses=[address("08001", "Barcelona")],
+    )
+    scan_duplicates()
+    strong, weak = pair_of(a, b), pair_of(a, c)
+    assert strong is not None and weak is not None
+    assert kinds(strong) == {"email", "name"} and kinds(weak) == {"email"}
+    assert strong.score > weak.score >= scan.MIN_SCORE
+    assert next(iter(DuplicatePair.objects.values_list("pk", flat=True))) == strong.pk
+
+
+def test_a_shared_switchboard_is_no_evidence(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "MAX_GROUP", 2)
+    for n in range(3):
+        make_lead(
+            owner,
+            f"Empresa {n} del polígono",
+            channels=[{"type": "phone", "value": "+34 910 000 000"}],
+        )
+    assert scan_duplicates().found == 0
+
+
+def test_rescans_update_and_never_duplicate(owner: User) -> None:
+    a = company(owner, 1, "Épsilon Reformas SL")
+    b = company(owner, 2, "Epsilon Reformas")
+    first = scan_duplicates()
+    pair = pair_of(a, b)
+    assert first.created == 1 and pair is not None
+    # when the same scan runs again, nothing changes
+    again = scan_duplicates()
+    assert (again.created, again.updated, again.removed) == (0, 0, 0)
+    assert DuplicatePair.objects.count() == 1
+    # when new evidence appears, the pair is updated in place
+    Customer.objects.filter(pk=b.pk)
+    b.channels.filter(type="email").update(value="c1@empresa1.example")
+    third = scan_duplicates()
+    assert third.updated == 1 and DuplicatePair.objects.count() == 1
+    updated = pair_of(a, b)
+    assert updated is not None and updated.pk == pair.pk and updated.score > pair.score
+    assert updated.found_at == pair.found_at
+
+
+def test_dismissed_pairs_stay_dismissed(owner: User) -> None:
+    a = company(owner, 1, "Zeta Jardines SL")
+    b = company(owner, 2, "Zeta Jardines")
+    scan_duplicates()
+    pair = pair_of(a, b)
+    assert pair is not None
+    dismiss_pair(pair=pair, by=owner)
+    b.channels.filter(type="phone").update(value=a.channels.get(type="phone").value)
+    result = scan_duplicates()
+    pair.refresh_from_db()
+    assert pair.status == PairStatus.DISMISSED
+    assert result.created == 0 and DuplicatePair.objects.count() == 1
+
+
+def test_pairs_no_longer_found_leave_the_queue(owner: User) -> None:
+    a = company(owner, 1, "Eta Pinturas SL")
+    b = company(owner, 2, "Eta Pinturas")
+    scan_duplicates()
+    assert pair_of(a, b) is not None
+    archive_customer(customer=b, by=owner)  # archived customers are not scanned
+    assert scan_duplicates().removed == 1
+    assert pair_of(a, b) is None
+
+
+def test_the_command_scans(owner: User, capsys: pytest.CaptureFixture[str]) -> None:
+    company(owner, 1, "Theta Obras SL")
+    company(owner, 2, "Theta Obras")
+    call_command("duplicates", "scan")
+    assert "1 possible duplicates" in capsys.readouterr().out
+    assert DuplicatePair.objects.count() == 1

@@ -1,0 +1,262 @@
+"""Importing real files: encodings, delimiters, XLSX and ODS, errors, duplicates, policies, undo."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cartera.activities.models import EntryKind, LifecycleChange, TimelineEntry
+from cartera.audit.models import Action, AuditEvent
+from cartera.customers.models import Customer
+from cartera.customers.services import update_customer
+from cartera.transfer import reading, services
+from cartera.transfer.fields import as_number, guess_mapping
+from cartera.transfer.models import ImportStatus
+from tests.conftest import make_customer, valid_cif
+from tests.transfer.files import (
+    SPANISH_HEADERS,
+    csv_bytes,
+    ods_bytes,
+    spanish_row,
+    upload,
+    xlsx_bytes,
+)
+from tests.transfer.helpers import imported
+
+pytestmark = pytest.mark.django_db
+
+
+def test_windows_1252_semicolon_csv_with_spanish_headers(owner: Any) -> None:
+    # given a file as Excel for Spain saves it: Windows-1252, ";" and decimal commas
+    content = csv_bytes([SPANISH_HEADERS, spanish_row(1), spanish_row(2)], encoding="cp1252")
+    assert "ñ".encode("cp1252") in content
+    # when it is imported
+    batch = imported("clientes.csv", content, owner)
+    # then the file was read as it is, and both customers exist with their accents
+    assert batch.options["encoding"] == "cp1252" and batch.options["delimiter"] == ";"
+    assert batch.status == ImportStatus.DONE and batch.created_count == 2, batch.errors
+    customer = Customer.objects.get(tax_id=valid_cif(3000001))
+    assert customer.legal_name == "Suministros Número 1 SL"
+    assert customer.annual_revenue == Decimal("1234.56")
+    assert customer.client_since == datetime.date(2024, 2, 1)
+    assert customer.stage == "client" and customer.owner == owner
+    assert customer.addresses.get().street == "Calle Ñandú 1"
+    assert customer.addresses.get().region == "ES-M"
+    assert {c.value for c in customer.channels.all()} == {
+        "+34610000001",
+        "compras1@cliente1.example",
+    }
+    assert customer.code and "numero" in customer.search_text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "latin-1"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_any_encoding_and_delimiter(encoding: str, delimiter: str) -> None:
+    content = csv_bytes([["Razón social", "Población"], ["Peña €", "Móstoles"]],
+                        encoding="latin-1" if encoding == "latin-1" else encoding,
+                        delimiter=delimiter) if encoding != "latin-1" else csv_bytes(
+        [["Razón social", "Población"], ["Peña", "Móstoles"]], encoding="latin-1",
+        delimiter=delimiter)  # fmt: skip
+    stream = upload("f.csv", content)
+    options = reading.inspect(stream, "f.csv")
+    assert options.delimiter == delimiter
+    rows = list(reading.rows(stream, options))
+    assert rows[0] == (1, ["Razón social", "Población"])
+    assert rows[1][1][1] == "Móstoles" and rows[1][1][0].startswith("Peña")
+
+
+def test_headers_recognised_in_spanish_and_english() -> None:
+    headers = ["RAZON SOCIAL", "cif", "Móvil", "E-mail", "Código postal", "Localidad",
+               "Municipio", "Estado", "país", "Comercial", "Observaciones", "Etapa", "Tipo",
+               "Web", "RFC", "Nada que ver"]  # fmt: skip
+    mapping = guess_mapping(headers)
+    assert mapping == {
+        "0": "legal_name",
+        "1": "tax_id",
+        "2": "mobile",
+        "3": "email",
+        "4": "postal_code",
+        "5": "locality",
+        "6": "municipality",
+        "7": "region",
+        "8": "country",
+        "9": "owner",
+        "10": "notes",
+        "11": "stage",
+        "12": "fiscal_type",
+        "13": "website",
+    }  # fmt: skip (the second tax id column "RFC" is left for the user)
+
+
+def test_numbers_written_either_way() -> None:
+    assert as_number("1.234,56", ",") == Decimal("1234.56")
+    assert as_number("1,234.56", ",") == Decimal("1234.56")
+    assert as_number("1234,5", ".") == Decimal("1234.5")
+    assert as_number("12.000", ",") == Decimal("12000")
+    assert as_number(1234.5, ",") == Decimal("1234.5")
+
+
+def test_xlsx_with_dates_and_numbers_as_excel_stores_them(owner: Any) -> None:
+    # given an XLSX whose postal code, phone and revenue are numbers and its date a date cell
+    since = datetime.date(2023, 12, 31)
+    row = spanish_row(5, postal=8001, phone=610000005, revenue=2500.75, since=since,
+                      town="Barcelona", province="Barcelona")  # fmt: skip
+    content = xlsx_bytes([SPANISH_HEADERS, row])
+    # when it is imported
+    batch = imported("clientes.xlsx", content, owner)
+    # then the numbers lost nothing (the leading zero of the postal code is back)
+    assert batch.options["format"] == "xlsx"
+    assert batch.created_count == 1, batch.errors
+    customer = Customer.objects.get(tax_id=valid_cif(3000005))
+    assert customer.client_since == datetime.date(2023, 12, 31)
+    assert customer.annual_revenue == Decimal("2500.75")
+    assert customer.addresses.get().postal_code == "08001"
+    assert customer.channels.filter(value="+34610000005").exists()
+
+
+def test_ods_read_by_calamine(owner: Any) -> None:
+    content = ods_bytes([SPANISH_HEADERS, spanish_row(6, phone=610000006)])
+    batch = imported("clientes.ods", content, owner)
+    assert batch.options["format"] == "ods"
+    assert batch.created_count == 1, (batch.message, batch.errors)
+
+
+def test_bad_rows_and_duplicates_in_the_file(owner: Any) -> None:
+    # given 40 rows: 2 bad (5%), and 2 that repeat an earlier row's e-mail or tax id
+    rows = [SPANISH_HEADERS] + [spanish_row(i) for i in range(40)]
+    rows[4] = spanish_row(3, tax_id="B12345670")  # wrong check digit
+    rows[9] = spanish_row(8, email="sin-arroba", since="31/02/2024")
+    rows[20] = spanish_row(19, email=rows[2][3])  # the e-mail of row 3 of the sheet
+    rows[30] = spanish_row(29, tax_id=rows[5][1])  # the tax id of row 6
+    # when it is checked
+    batch = imported("lote.csv", csv_bytes(rows), owner, dry_run=True)
+    # then each problem names its row, column, value and reason, and nothing was written
+    assert (batch.total_rows, batch.invalid_rows, batch.duplicate_rows) == (40, 2, 2)
+    assert Customer.objects.count() == 0
+    found = {(e["row"], e["column"], e["value"]) for e in batch.errors}
+    assert (5, "NIF", "B12345670") in found
+    assert (10, "Correo electrónico", "sin-arroba") in found
+    assert (10, "Cliente desde", "31/02/2024") in found
+    assert {(d["row"], d["kind"], d["file_row"]) for d in batch.duplicates} == {
+        (21, "email", 3),
+        (31, "tax_id", 6),
+    }
+    # and the file of invalid rows has them with their errors, ready to fix
+    text = batch.error_file.open("rb").read().decode("utf-8-sig")
+    assert text.count("\n") == 3 and "B12345670" in text and "sin-arroba" in text
+
+
+def test_run_skips_invalid_rows_and_duplicates(owner: Any) -> None:
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2, tax_id="X"), spanish_row(1)]
+    batch = imported("a.csv", csv_bytes(rows), owner)
+    assert (batch.created_count, batch.skipped_count) == (1, 2)
+    customer = Customer.objects.get()
+    # the history, the lifecycle and the timeline tell where it came from
+    event = AuditEvent.objects.get(customer_id=customer.pk, action=Action.IMPORT)
+    assert event.source == "import" and event.changes["import"] == [None, "a.csv"]
+    assert LifecycleChange.objects.get(customer=customer).new_value == "client"
+    entry = TimelineEntry.objects.get(customer=customer, kind=EntryKind.IMPORT)
+    assert entry.data == {"file": "a.csv", "import": batch.pk}
+
+
+def test_duplicate_of_the_register_policies(owner: Any) -> None:
+    # given a customer of the register without notes, and a file with its e-mail
+    existing = make_customer(
+        owner, channels=[{"type": "email", "value": "compras1@cliente1.example"}]
+    )
+    rows = [SPANISH_HEADERS, spanish_row(1)]
+    # skip: nothing changes
+    batch = imported("a.csv", csv_bytes(rows), owner)
+    assert batch.duplicates[0]["customer"] == existing.pk and batch.duplicates[0]["kind"] == "email"
+    assert (batch.created_count, batch.skipped_count) == (0, 1)
+    # update only empty fields: the notes are filled in, the legal name stays
+    batch = imported("a.csv", csv_bytes(rows), owner, policy="update_empty")
+    existing.refresh_from_db()
+    assert batch.updated_count == 1
+    assert existing.notes == "Llamar por la tarde" and existing.legal_name == "Muñoz y Asociados SL"
+    # overwrite: the legal name too
+    batch = imported("a.csv", csv_bytes(rows), owner, policy="overwrite")
+    existing.refresh_from_db()
+    assert existing.legal_name == "Suministros Número 1 SL"
+
+
+def test_same_tax_id_is_a_duplicate_never_created_twice(owner: Any) -> None:
+    make_customer(owner, tax_id=valid_cif(3000001))
+    batch = imported("a.csv", csv_bytes([SPANISH_HEADERS, spanish_row(1)]), owner,
+                     policy="create")  # fmt: skip
+    assert batch.duplicate_rows == 1 and batch.duplicates[0]["kind"] == "tax_id"
+    assert (batch.created_count, batch.skipped_count) == (0, 1)
+
+
+def test_similar_name_in_the_same_municipality(owner: Any) -> None:
+    make_customer(owner, legal_name="Talleres Mecánicos Ruiz SL", tax_id="", stage="lead")
+    rows = [
+        SPANISH_HEADERS,
+        spanish_row(1, name="TALLERES MECANICOS RUIZ, S.L.", tax_id="", stage="Lead"),
+    ]
+    batch = imported("a.csv", csv_bytes(rows), owner, dry_run=True)
+    assert [d["kind"] for d in batch.duplicates] == ["name"]
+
+
+def test_owner_column_by_username_or_name(owner: Any, manager: Any, teammate: Any) -> None:
+    rows = [[*SPANISH_HEADERS, "Comercial"], [*spanish_row(1), "tomas"],
+            [*spanish_row(2), "Olga"], [*spanish_row(3), "nadie"]]  # fmt: skip
+    batch = imported("a.csv", csv_bytes(rows), manager)
+    owners = dict(Customer.objects.values_list("tax_id", "owner__username"))
+    assert owners == {valid_cif(3000001): "tomas", valid_cif(3000002): "olga"}
+    assert batch.errors[0]["row"] == 4 and batch.errors[0]["column"] == "Comercial"
+
+
+def test_salesperson_cannot_give_customers_to_others(owner: Any, teammate: Any) -> None:
+    rows = [[*SPANISH_HEADERS, "Comercial"], [*spanish_row(1), "tomas"]]
+    batch = imported("a.csv", csv_bytes(rows), owner, dry_run=True)
+    assert batch.invalid_rows == 1 and batch.errors[0]["column"] == "Comercial"
+
+
+def test_lookups_are_set_based(owner: Any) -> None:
+    """The check costs the same number of queries for 10 rows as for 60."""
+
+    def queries(count: int) -> int:
+        rows = [SPANISH_HEADERS] + [spanish_row(i) for i in range(count)]
+        batch = services.create_import(file=upload("a.csv", csv_bytes(rows)), name="a.csv",
+                                       by=owner)  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            services.check_now(batch)
+        return len(captured)
+
+    queries(1)  # the first check reads what later ones find ready (the company row...)
+    assert queries(10) == queries(60)
+
+
+def test_undo_deletes_untouched_customers_or_refuses(owner: Any) -> None:
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2)]
+    batch = imported("a.csv", csv_bytes(rows), owner)
+    first = Customer.objects.get(tax_id=valid_cif(3000001))
+    update_customer(customer=first, data={"notes": "cambiado"}, by=owner)
+    with pytest.raises(services.ImportInvalid, match=first.code):
+        services.undo(batch=batch, by=owner)
+    assert Customer.objects.count() == 2
+    # once the other import is undone, only what it created goes
+    other = imported("b.csv", csv_bytes([SPANISH_HEADERS, spanish_row(3)]), owner)
+    assert services.undo(batch=other, by=owner) == 1
+    assert Customer.objects.count() == 2
+    assert AuditEvent.objects.filter(action=Action.DELETE, object_type="customer").count() == 1
+
+
+def test_unreadable_files_are_reported(owner: Any) -> None:
+    with pytest.raises(services.ImportInvalid):
+        services.create_import(file=upload("a.xlsx", b"PK\x03\x04garbage"), name="a.xlsx", by=owner)
+    with pytest.raises(services.ImportInvalid):
+        services.create_import(file=upload("a.csv", b""), name="a.csv", by=owner)
+
+
+def test_reader_cannot_import(reader: Any) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.create_import(file=upload("a.csv", b"a;b\n1;2\n"), name="a.csv", by=reader)
