@@ -27,7 +27,11 @@ run: install
 	@echo "  Cartera is starting on http://127.0.0.1:$(PORT)/"
 	@echo "  Log in as admin / admin (change the password under your name, top right)."
 	@echo "  Salespeople of the demo: lucia, mateo, valentina... with password demo-cartera."
+	@echo "  Background jobs run in 'cartera worker', started beside the server."
 	@echo ""
+	@# The worker runs in the background and is stopped (SIGTERM) when the server stops.
+	$(BIN)/cartera worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/cartera serve --no-migrate --port $(PORT)
 
 test: install lint types migrations deploy-check test-sqlite test-postgres test-e2e
@@ -66,6 +70,10 @@ test-e2e: install
 bench: install
 	$(BIN)/python bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(DB),--db $(DB)) \
 		$(if $(REQUESTS),--requests $(REQUESTS))
+	$(BIN)/python bench/activity_bench.py --size $(or $(SIZE),100000) $(if $(DB),--db $(DB))
+	$(BIN)/python bench/duplicates_bench.py --size $(or $(SIZE),100000) $(if $(DB),--db $(DB))
+	$(BIN)/python bench/import_bench.py $(if $(DB),--db $(DB))
+	$(BIN)/python bench/dashboard_bench.py --size $(or $(SIZE),100000) $(if $(DB),--db $(DB))
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

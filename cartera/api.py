@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -56,7 +57,42 @@ class ObjectBodyParser(Parser):
         return data
 
 
-api = NinjaAPI(
+# What any operation may answer besides its success, documented once for all of them:
+# missing credentials, a read-only token writing, something the user may not see (or an id
+# that names nothing), invalid input and the rate limit. Bodies are {"detail": ...}.
+_COMMON_ERRORS = {
+    "401": "Authentication required.",
+    "403": "Not allowed for this user or token.",
+    "404": "Not found, or not visible to this user.",
+    "422": "Invalid input; detail[].loc names the field.",
+    "429": "Too many requests; see Retry-After.",
+}
+_ERROR_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {"detail": {"title": "Detail"}},
+            "required": ["detail"],
+        }
+    }
+}
+
+
+class CarteraAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                codes = dict(_COMMON_ERRORS)
+                if operation.get("requestBody"):
+                    codes["400"] = "The body is not valid JSON."
+                for code, description in codes.items():
+                    responses.setdefault(code, {"description": description, "content": _ERROR_BODY})
+        return schema
+
+
+api = CarteraAPI(
     title="Cartera API",
     version="1",
     description=(
@@ -172,4 +208,18 @@ def _translate_pydantic(error: dict[str, Any]) -> str:
 
 
 api.add_router("/", "cartera.customers.api.router")
+api.add_router("/", "cartera.customers.api_segments.router")
 api.add_router("/", "cartera.privacy.api.router")
+api.add_router("/", "cartera.quality.api.router")
+api.add_router("/", "cartera.transfer.api.router")
+api.add_router("/", "cartera.transfer.api_export.router")
+api.add_router("/", "cartera.sales.api.router")
+api.add_router("/", "cartera.insights.api.router")
+api.add_router("/", "cartera.activities.api.router")
+api.add_router("/", "cartera.activities.api_documents.router")
+
+
+@csrf_exempt  # like every API operation: nothing to protect, and a JSON answer to all methods
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """An /api/ address that names no operation (or an id that is not a number): JSON 404."""
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)

@@ -7,6 +7,7 @@ SQLite (WAL mode) is the embedded default; PostgreSQL is selected with
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import secrets
 import warnings
@@ -16,6 +17,8 @@ from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from cartera.core.mail_settings import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CARTERA_DATA_DIR", BASE_DIR.parent / "var")).resolve()
@@ -64,11 +67,18 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "cartera.core",
     "cartera.accounts",
     "cartera.audit",
     "cartera.customers",
     "cartera.privacy",
+    "cartera.activities",
+    "cartera.quality",
+    "cartera.transfer",
+    "cartera.sales",
+    "cartera.insights",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +119,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form templates, with <select> written in Python (250 countries in one picker).
+FORM_RENDERER = "cartera.core.renderers.FormRenderer"
 
 # --- Database -----------------------------------------------------------------
 
@@ -149,7 +161,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "activities:today"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -218,15 +230,38 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 # Assets are served from the package itself: no collectstatic step, no CDN.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded documents: the local disk under MEDIA_ROOT (never served at a public URL), or
+# any Django storage backend named here with its options as JSON (docs/documents.md).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get(
+            "CARTERA_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": json.loads(os.environ.get("CARTERA_FILE_STORAGE_OPTIONS") or "{}"),
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Background jobs -------------------------------------------------------------------
+
+# Jobs are rows in the database, run by `cartera worker` (see docs/jobs.md and core/jobs.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+
 # --- E-mail -------------------------------------------------------------------------
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_EMAIL = email_settings(os.environ)  # EMAIL_URL, EMAIL_HOST... (docs/configuration.md)
+EMAIL_BACKEND: str = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST: str = _EMAIL["EMAIL_HOST"]
+EMAIL_PORT: int = _EMAIL["EMAIL_PORT"]
+EMAIL_HOST_USER: str = _EMAIL["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD: str = _EMAIL["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS: bool = _EMAIL["EMAIL_USE_TLS"]
+EMAIL_USE_SSL: bool = _EMAIL["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT: int = _EMAIL["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cartera@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Where users reach Cartera: links in e-mails and calendar feeds are built on it.
+CARTERA_BASE_URL = os.environ.get("CARTERA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Logging --------------------------------------------------------------------------
 
@@ -243,18 +278,34 @@ CARTERA_PAGE_SIZE = int(os.environ.get("CARTERA_PAGE_SIZE", 25))
 CARTERA_API_MAX_PAGE_SIZE = 200
 # Lists count at most this many rows; past it they say "more than" (fast on a million).
 CARTERA_MAX_COUNT = int(os.environ.get("CARTERA_MAX_COUNT", 10000))
+# A search reads at most this many matches of the index; filters, sort and count apply to them.
+CARTERA_MAX_SEARCH_COUNT = int(os.environ.get("CARTERA_MAX_SEARCH_COUNT", 200))
+# Purchase activity: days since the last invoice until a customer is pre-inactive / inactive
+# (a customer group may set its own).
+CARTERA_PRE_INACTIVE_DAYS = int(os.environ.get("CARTERA_PRE_INACTIVE_DAYS", 30))
+CARTERA_INACTIVE_DAYS = int(os.environ.get("CARTERA_INACTIVE_DAYS", 45))
+# The most customers one bulk action (tag, reassign, status...) may change at once.
+CARTERA_BULK_MAX = int(os.environ.get("CARTERA_BULK_MAX", 10000))
 
 # Request rates ("600/minute", "20/10m", "5000/hour"), counted in the cache below.
 CARTERA_API_RATE = os.environ.get("CARTERA_API_RATE", "600/minute")  # per token or user
 CARTERA_API_ANON_RATE = os.environ.get("CARTERA_API_ANON_RATE", "60/minute")  # per address
 CARTERA_LOGIN_RATE = os.environ.get("CARTERA_LOGIN_RATE", "30/minute")  # per address
+CARTERA_CALENDAR_RATE = os.environ.get("CARTERA_CALENDAR_RATE", "60/hour")  # per calendar feed
 # Reverse proxies in front of the app whose X-Forwarded-For is trusted for client addresses.
 CARTERA_PROXY_COUNT = int(os.environ.get("CARTERA_PROXY_COUNT", 0))
 
 # Uploaded files: the size limit and the extensions accepted (content checked, see core/uploads).
 CARTERA_UPLOAD_MAX_MB = int(os.environ.get("CARTERA_UPLOAD_MAX_MB", 20))
+# The largest spreadsheet an import accepts (a million rows of CSV is about 150 MB).
+CARTERA_IMPORT_MAX_MB = int(os.environ.get("CARTERA_IMPORT_MAX_MB", 200))
 CARTERA_UPLOAD_EXTENSIONS = env_list(
     "CARTERA_UPLOAD_EXTENSIONS", "pdf,png,jpg,jpeg,gif,webp,docx,xlsx,odt,ods,txt,csv"
+)
+# Documents attached to customers: their own size limit and extensions (same content checks).
+CARTERA_ATTACHMENT_MAX_MB = int(os.environ.get("CARTERA_ATTACHMENT_MAX_MB", 20))
+CARTERA_ATTACHMENT_TYPES = env_list(
+    "CARTERA_ATTACHMENT_TYPES", "pdf,png,jpg,jpeg,gif,webp,docx,xlsx,odt,ods,txt,csv"
 )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 
 from cartera.accounts.models import ApiToken, Role, Team, User
@@ -17,6 +19,31 @@ PASSWORD = "una-clave-larga-2026"
 # A valid Spanish CIF of a limited company (SL) and a valid DNI.
 CIF_SL = "B12345674"
 DNI = "12345678Z"
+
+
+SEEDED = (
+    "cartera.customers.migrations.0002_seed_lists",
+    "cartera.sales.migrations.0002_seed_pipeline",
+)
+
+
+@pytest.fixture(autouse=True)
+def seeded_rows_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Put back what the migrations seed (fiscal types, legal forms, pipeline stages...).
+
+    A transactional test empties every table when it ends, so whatever runs after it would
+    find no fiscal types; each transactional test first puts them back.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    if not FiscalType.objects.exists():
+        for module in SEEDED:
+            importlib.import_module(module).seed(apps, None)
 
 
 def make_user(username: str, *, role: str = Role.SALESPERSON, team: Team | None = None) -> User:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -7,6 +8,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from cartera.accounts.models import Role, User
+
+# Work other apps keep per person (open tasks...): each check says why a person cannot
+# leave yet, or "" when nothing of theirs would be left without someone responsible.
+LeavingCheck = Callable[[User], str]
+_LEAVING_CHECKS: list[LeavingCheck] = []
+
+
+def on_leaving(check: LeavingCheck) -> None:
+    if check not in _LEAVING_CHECKS:
+        _LEAVING_CHECKS.append(check)
 
 
 class UserForm(forms.ModelForm):
@@ -36,6 +47,7 @@ class UserForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owns_customers = 0
+        self.holds_work = False
         if not self.instance.pk:
             self.fields["password"].required = True
             self.fields["password"].help_text = ""
@@ -61,6 +73,11 @@ class UserForm(forms.ModelForm):
                 )
                 % {"count": owned},
             )
+        if leaving and self.instance.pk:
+            for check in _LEAVING_CHECKS:
+                if message := check(self.instance):
+                    self.holds_work = True
+                    self.add_error(None, message)
         return data
 
     def save(self, commit: bool = True) -> User:

@@ -48,6 +48,11 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=8, blank=True, choices=[("es", "Español"), ("en", "English")]
     )
+    digest_enabled = models.BooleanField(
+        _("daily e-mail digest"),
+        default=True,
+        help_text=_("Each morning, an e-mail with the day's tasks and reminders."),
+    )
     # Two-step verification (TOTP, RFC 6238): the shared secret, kept once set up and never
     # shown again; the time step of the last code accepted, so no code is used twice.
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,17 @@ class ImmutableHistory(Exception):
     """The history cannot be changed through the application."""
 
 
+# Objects some users may not see (another person's private task...): for an object type,
+# a function giving the ids hidden from a user, as a queryset of primary keys.
+HiddenIds = Callable[[Any], "models.QuerySet[Any]"]
+_HIDDEN: dict[str, HiddenIds] = {}
+
+
+def register_hidden(object_type: str, hidden_ids: HiddenIds) -> None:
+    """Keep events about some objects of a type out of the history a user sees."""
+    _HIDDEN[object_type] = hidden_ids
+
+
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise ImmutableHistory
@@ -55,6 +67,13 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
 
     def changes(self) -> AuditQuerySet:
         return self.exclude(action__in=[Action.VIEW, Action.EXPORT])
+
+    def visible_to(self, user: Any) -> AuditQuerySet:
+        """Without events about objects private to someone else (e.g. their private tasks)."""
+        qs = self
+        for object_type, hidden_ids in _HIDDEN.items():
+            qs = qs.exclude(object_type=object_type, object_id__in=hidden_ids(user))
+        return qs
 
 
 class AuditEvent(models.Model):

@@ -19,7 +19,7 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime.datetime | datetime.date):
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, list | tuple | set):
         return [plain(v) for v in value]

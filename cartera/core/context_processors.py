@@ -19,13 +19,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if match is None:
         return {}
     name = f"{match.namespace}:{match.url_name}"
+    if name == "activities:today":
+        return {"nav": "today"}
     if name == "customers:create":
         return {"nav": "create"}
     if match.namespace == "customers":
         return {"nav": "customers"}
     if match.namespace == "lists" or name in {
         "core:settings", "accounts:users", "accounts:user_create", "accounts:user_edit",
-        "accounts:teams",
+        "accounts:teams", "core:jobs",
     }:  # fmt: skip
         return {"nav": "settings"}
     return {}

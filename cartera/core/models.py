@@ -63,6 +63,11 @@ class Company(models.Model):
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
+    restrict_to_active = models.BooleanField(
+        _("only active customers get new visits, meetings and sales documents"),
+        default=True,
+        help_text=_("Inactive and suspended customers keep their history but no new work."),
+    )
     require_2fa_for_admins = models.BooleanField(
         _("require two-step verification for administrators"),
         default=False,
@@ -109,3 +114,23 @@ class Sequence(models.Model):
             row.next_value = value + 1
             row.save(update_fields=["next_value"])
         return value
+
+
+class ScheduledRun(models.Model):
+    """One period of a periodic job, enqueued once: the unique pair stops a second worker."""
+
+    name = models.CharField(_("job"), max_length=100)
+    period = models.CharField(_("period"), max_length=40)
+    enqueued_at = models.DateTimeField(_("enqueued at"), auto_now_add=True)
+    task_result_id = models.CharField(_("job run"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "period"], name="scheduled_run_once_per_period")
+        ]
+        indexes = [models.Index(fields=["enqueued_at"], name="scheduled_run_enqueued_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.period}"

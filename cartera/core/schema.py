@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 
@@ -25,3 +25,6 @@ def _date_as_text(value: Any) -> Any:
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
 Date = Annotated[datetime.date, BeforeValidator(_date_as_text)]
+
+# A database id: a positive 64-bit integer (a larger number names nothing; refused as 422).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]

@@ -24,7 +24,8 @@ from cartera.core.permissions import admin_required
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:list")
+    """Everyone starts the day on Mi día: their tasks, reminders and follow-ups."""
+    return redirect("activities:today")
 
 
 @require_POST
@@ -56,7 +57,7 @@ class CompanyForm(forms.ModelForm):
         fields = [
             "legal_name", "trade_name", "tax_country", "tax_id", "street", "postal_code",
             "municipality", "region", "country", "email", "phone", "default_country",
-            "default_currency", "visibility_mode", "review_period_months",
+            "default_currency", "visibility_mode", "review_period_months", "restrict_to_active",
             "customer_code_prefix", "customer_code_digits", "require_2fa_for_admins",
         ]  # fmt: skip
 

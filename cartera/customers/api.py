@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,8 +18,8 @@ from cartera.audit import services as audit
 from cartera.audit.models import AuditEvent
 from cartera.audit.presenters import present
 from cartera.core.models import Company
-from cartera.core.pagination import count_up_to
-from cartera.core.schema import Date, Text
+from cartera.core.pagination import bound
+from cartera.core.schema import Date, Id, Text
 from cartera.customers import services
 from cartera.customers.filters import CustomerFilter
 from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id, format_tax_id
@@ -63,7 +62,7 @@ class ErrorOut(Schema):
 
 
 class ChannelIn(Schema):
-    id: int | None = None
+    id: Id | None = None
     type: Literal["phone", "email", "website", "social"]
     label: Literal["", "mobile", "landline", "fax", "general", "billing", "other"] = ""
     value: Text = Field(max_length=254)
@@ -71,7 +70,7 @@ class ChannelIn(Schema):
 
 
 class AddressIn(Schema):
-    id: int | None = None
+    id: Id | None = None
     type: Literal["fiscal", "shipping", "other"] = "fiscal"
     street: Text = Field("", max_length=200)
     exterior_number: Text = Field("", max_length=20)
@@ -85,7 +84,7 @@ class AddressIn(Schema):
 
 
 class ContactIn(Schema):
-    id: int | None = None
+    id: Id | None = None
     first_name: Text = Field("", max_length=100)
     last_name: Text = Field("", max_length=150)
     role: Text = Field("", max_length=100)
@@ -115,17 +114,17 @@ class CustomerIn(Schema):
     status_reason: Text | None = Field(None, max_length=200)
     loss_reason: Text | None = None
     loss_detail: Text | None = Field(None, max_length=200)
-    group: int | None = None
+    group: Id | None = None
     tags: list[Text] | None = None
     follow_up: bool | None = None
-    owner: int | None = None
+    owner: Id | None = None
     notes: Text | None = None
     payment_method: Text | None = None
     payment_terms_days: int | None = None
     currency: Text | None = Field(None, max_length=3)
     language: Text | None = Field(None, max_length=8)
-    lead_source: int | None = None
-    sector: int | None = None
+    lead_source: Id | None = None
+    sector: Id | None = None
     size: Text | None = None
     annual_revenue: Decimal | None = None
     purchase_potential: Decimal | None = None
@@ -258,7 +257,10 @@ class HistoryPage(Schema):
 
 
 class CustomerPage(Schema):
-    count: int = Field(description="Matches, counted up to CARTERA_MAX_COUNT")
+    count: int = Field(
+        description="Matches, counted up to CARTERA_MAX_COUNT (with a search: the first "
+        "CARTERA_MAX_SEARCH_COUNT matches, sorted)"
+    )
     count_is_exact: bool = Field(description="False when there are more than `count`")
     page: int
     page_size: int
@@ -271,8 +273,8 @@ class ListParams(Schema):
     )
     stage: Text = ""
     status: Text = ""
-    group: int | None = None
-    owner: int | None = None
+    group: Id | None = None
+    owner: Id | None = None
     country: Text = ""
     region: Text = ""
     follow_up: bool | None = None
@@ -444,11 +446,10 @@ def list_customers(request: HttpRequest, params: Query[ListParams]) -> Any:
             for msg in messages
         ]
         return Status(422, {"detail": detail})
-    qs = form.apply(customer_list_queryset(_user(request), detail=True))
+    qs, count, exact = bound(form.apply(customer_list_queryset(_user(request), detail=True)))
     start = (params.page - 1) * params.page_size
     home = _home_region()
     rows = [serialize(c, home) for c in qs[start : start + params.page_size]]
-    count, exact = count_up_to(qs, settings.CARTERA_MAX_COUNT)
     return {
         "count": count,
         "count_is_exact": exact,
@@ -466,10 +467,10 @@ def list_customers(request: HttpRequest, params: Query[ListParams]) -> Any:
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     try:
         data = _resolve(payload, tax_country=None)
-        customer = services.create_customer(data=data, by=_user(request))
+        customer = services.create_customer(data=data, by=_user(request), prefetched=True)
     except CustomerInvalid as exc:
         return _invalid(request, exc)
-    return Status(201, serialize(_detail(request, customer.pk), _home_region()))
+    return Status(201, serialize(customer, _home_region()))  # no need to read it back
 
 
 @router.get("/customers/{int:customer_id}", response=CustomerOut, summary="A customer's record")
@@ -543,7 +544,7 @@ def customer_history(
     page_size: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_id)
-    events = AuditEvent.objects.for_customer(customer.pk).changes()
+    events = AuditEvent.objects.for_customer(customer.pk).changes().visible_to(request.user)
     start = (page - 1) * page_size
     results = []
     for item in events[start : start + page_size]:

@@ -12,12 +12,18 @@ from cartera.accounts.models import User
 from cartera.core.countries import country_choices
 from cartera.core.forms import set_choices
 from cartera.customers.models import (
+    Activity,
     Address,
+    AddressType,
+    CompanySize,
     Customer,
     CustomerGroup,
     CustomerQuerySet,
     CustomField,
     CustomFieldType,
+    FiscalType,
+    Kind,
+    Sector,
     Stage,
     Status,
     Tag,
@@ -51,6 +57,15 @@ SORTS = {
 }
 
 
+class TagsField(forms.ModelMultipleChoiceField):
+    """Several tags by name; a single value (``?tag=vip`` or the API's text) is one tag."""
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value] if value else []
+        return list(super().clean(value))
+
+
 class CustomerFilter(forms.Form):
     """Reads the list's state from a URL query string and applies it to a queryset."""
 
@@ -76,10 +91,37 @@ class CustomerFilter(forms.Form):
         required=False,
         widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
     )
-    tag = forms.ModelChoiceField(
-        label=_("Tag"), required=False, queryset=Tag.objects.all(), to_field_name="name",
-        empty_label=_("All tags"),
+    tag = TagsField(
+        label=_("Tags (any of)"), required=False, queryset=Tag.objects.all(), to_field_name="name",
+        widget=forms.SelectMultiple(attrs={"size": 3}),
     )  # fmt: skip
+    municipality = forms.CharField(label=_("Municipality"), required=False, max_length=120)
+    postal_code_from = forms.CharField(label=_("Postal code from"), required=False, max_length=16)
+    postal_code_to = forms.CharField(label=_("Postal code to"), required=False, max_length=16)
+    address_type = forms.ChoiceField(
+        label=_("Municipality and postal code on"),
+        required=False,
+        choices=[("", _("Any address")), (AddressType.FISCAL, _("The fiscal address"))],
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *Kind.choices]
+    )
+    fiscal_type = forms.ModelChoiceField(
+        label=_("Fiscal type"), required=False, queryset=FiscalType.objects.all(),
+        empty_label=_("Any fiscal type"),
+    )  # fmt: skip
+    sector = forms.ModelChoiceField(
+        label=_("Sector"), required=False, queryset=Sector.objects.all(),
+        empty_label=_("Any sector"),
+    )  # fmt: skip
+    size = forms.ChoiceField(
+        label=_("Size"), required=False, choices=[("", _("Any size")), *CompanySize.choices]
+    )
+    activity = forms.ChoiceField(
+        label=_("Purchase activity"),
+        required=False,
+        choices=[("", _("Any purchase activity")), *Activity.choices],
+    )
     archived = forms.BooleanField(label=_("Archived"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
@@ -94,7 +136,9 @@ class CustomerFilter(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        # Who the list is for: extensions offer only what that user may see (their lists...).
+        self.user = user
         super().__init__(*args, **kwargs)
         set_choices(self, "country", [("", _("All countries")), *country_choices()])
         for extension in _EXTENSIONS:
@@ -136,7 +180,16 @@ class CustomerFilter(forms.Form):
         if data.get("follow_up") is not None:
             qs = qs.filter(follow_up=data["follow_up"])
         if data.get("tag"):
-            qs = qs.filter(tags=data["tag"])
+            tagged = Customer.tags.through.objects.filter(
+                customer_id=OuterRef("pk"), tag__in=list(data["tag"])
+            )
+            qs = qs.filter(Exists(tagged))
+        for name in ("kind", "size", "activity"):
+            if data.get(name):
+                qs = qs.filter(**{name: data[name]})
+        for name in ("fiscal_type", "sector"):
+            if data.get(name):
+                qs = qs.filter(**{name: data[name]})
         if data.get("country") or data.get("region"):
             addresses = Address.objects.filter(customer=OuterRef("pk"))
             if data.get("country"):
@@ -144,6 +197,7 @@ class CustomerFilter(forms.Form):
             if data.get("region"):
                 addresses = addresses.filter(region=data["region"].upper())
             qs = qs.filter(Exists(addresses))
+        qs = _by_town_and_postal_code(qs, data)
         for extension in _EXTENSIONS:
             qs = extension.apply(qs, data)
         for definition in self.custom_fields:
@@ -163,8 +217,28 @@ class CustomerFilter(forms.Form):
         return sum(
             1
             for name, value in self.cleaned_data.items()
-            if name not in ("q", "sort") and value not in (None, "", False)
+            if name not in ("q", "sort") and value not in (None, "", False, [])
         )
+
+
+def _by_town_and_postal_code(qs: CustomerQuerySet, data: dict[str, Any]) -> CustomerQuerySet:
+    """Customers with an address (or their fiscal one) in a municipality or postal code range."""
+    town = (data.get("municipality") or "").strip()
+    low = (data.get("postal_code_from") or "").strip().upper()
+    high = (data.get("postal_code_to") or "").strip().upper()
+    if not (town or low or high):
+        return qs
+    addresses = Address.objects.filter(customer=OuterRef("pk"))
+    if data.get("address_type"):
+        addresses = addresses.filter(type=data["address_type"])
+    if town:
+        addresses = addresses.filter(municipality__iexact=town)
+    # Postal codes of one country have one length, so text order is numeric order.
+    if low:
+        addresses = addresses.filter(postal_code__gte=low)
+    if high:
+        addresses = addresses.filter(postal_code__lte=high)
+    return qs.filter(Exists(addresses))
 
 
 def filter_customers(

@@ -272,13 +272,21 @@ ContactFormSet = forms.formset_factory(ContactForm, extra=0, can_delete=True, ma
 class HandoverForm(forms.Form):
     from_owner = forms.ModelChoiceField(label=_("Customers of"), queryset=User.objects.none())
     to_owner = forms.ModelChoiceField(label=_("Hand them over to"), queryset=User.objects.none())
+    work_to = forms.ModelChoiceField(
+        label=_("Their open tasks go to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Whoever owns each task's customer afterwards"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from cartera.customers.bulk import holders
+
         super().__init__(*args, **kwargs)
-        holders = User.objects.filter(owned_customers__isnull=False).distinct()
         receivers = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
-        self.fields["from_owner"].queryset = holders  # type: ignore[attr-defined]
+        self.fields["from_owner"].queryset = holders()  # type: ignore[attr-defined]
         self.fields["to_owner"].queryset = receivers  # type: ignore[attr-defined]
+        self.fields["work_to"].queryset = receivers  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from cartera.customers.models import (
     Contact,
     ContactChannel,
     Customer,
+    Stage,
     Tag,
 )
 from cartera.customers.validation import (
@@ -63,15 +64,60 @@ def _record_customer(
     )
 
 
+# Called after a customer's stage or status changed, in the same transaction, with
+# (customer, field, old value, new value, who, reason). The activities app keeps the
+# lifecycle log and the timeline this way without the register depending on it.
+LifecycleListener = Callable[[Customer, str, str, str, User, str], None]
+_LIFECYCLE_LISTENERS: list[LifecycleListener] = []
+
+
+def on_lifecycle_change(listener: LifecycleListener) -> None:
+    if listener not in _LIFECYCLE_LISTENERS:
+        _LIFECYCLE_LISTENERS.append(listener)
+
+
+def _notify_lifecycle(
+    customer: Customer, before: Mapping[str, Any], *, by: User, reason: str
+) -> None:
+    for field in ("stage", "status"):
+        old, new = before.get(field) or "", getattr(customer, field)
+        if old != new:
+            for listener in _LIFECYCLE_LISTENERS:
+                listener(customer, field, old, new, by, reason)
+
+
+def _note_client_since(customer: Customer) -> None:
+    if customer.stage == Stage.CLIENT and customer.client_since is None:
+        customer.client_since = timezone.localdate()
+
+
 class VersionConflict(CustomerInvalid):
     """Someone else saved the customer since it was read."""
+
+
+def _take_number(key: str) -> int:
+    """The next value of a series in one statement (UPDATE … RETURNING), in the caller's
+    transaction; the row stays locked until it ends, as with NumberSequence.take."""
+    if connection.features.can_return_columns_from_insert:  # RETURNING: SQLite 3.35+
+        quote = connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(NumberSequence._meta.db_table)} "  # noqa: S608 - names, not input
+            f"SET {quote('next_value')} = {quote('next_value')} + 1 "
+            f"WHERE {quote('key')} = %s RETURNING {quote('next_value')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]) - 1
+    return NumberSequence.take(key)  # creates the series on first use
 
 
 def next_customer_code(company: Company | None = None) -> str:
     """Take the next code of the company's customer series (e.g. C-000123)."""
     company = company or Company.load()
     while True:
-        number = NumberSequence.take(CUSTOMER_CODE_SERIES)
+        number = _take_number(CUSTOMER_CODE_SERIES)
         code = f"{company.customer_code_prefix}{number:0{company.customer_code_digits}d}"
         if not Customer.objects.filter(code=code).exists():
             return code
@@ -91,8 +137,14 @@ def _check_owner(clean: CleanCustomer, *, by: User, instance: Customer | None) -
 
 
 @transaction.atomic
-def create_customer(*, data: Mapping[str, Any], by: User) -> Customer:
-    """Create a customer with its channels, addresses and contacts."""
+def create_customer(
+    *, data: Mapping[str, Any], by: User, reason: str = "", prefetched: bool = False
+) -> Customer:
+    """Create a customer with its channels, addresses and contacts.
+
+    With ``prefetched`` the customer returned holds its tags, channels, addresses and contacts
+    as if prefetched, to be shown without reading them back (they go stale if changed later).
+    """
     if not by.can_write:
         raise PermissionDenied
     clean = validate_customer(data, instance=None)
@@ -113,17 +165,125 @@ def create_customer(*, data: Mapping[str, Any], by: User) -> Customer:
         fields["payment_terms_days"] = fields["group"].payment_terms_days
     customer = Customer(**fields, created_by=by, updated_by=by, reviewed_at=timezone.now())
     customer.custom_data = clean.custom_data or {}
+    _note_client_since(customer)
+    related = _unsaved_related(customer, clean)
+    # The search text goes in with the row: no second write, and the index is filled once.
+    customer.search_text = customer.build_search_text(
+        channels=related[ContactChannel], contacts=_as_read(Contact, related[Contact])
+    )
     _save(customer)
-    _write_related(customer, clean, by=by)
-    _record_customer(customer, Action.CREATE, by, audit.diff({}, _customer_state(customer)))
+    events = _create_related(customer, clean, related, by=by)
+    events.append(
+        audit.event(
+            action=Action.CREATE,
+            object_type="customer",
+            object_id=customer.pk,
+            label=customer.code,
+            customer_id=customer.pk,
+            by=by,
+            changes=audit.diff({}, _customer_state(customer)),
+            version=customer.version,
+        )
+    )
+    audit.record_all(events)
+    _notify_lifecycle(customer, {"status": customer.status}, by=by, reason=reason)
+    if not prefetched:
+        customer.__dict__.pop("_prefetched_objects_cache", None)
     return customer
+
+
+def _unsaved_related(customer: Customer, clean: CleanCustomer) -> dict[Any, list[Any]]:
+    """A new customer's channels, addresses and contacts, unsaved, in the order they are read."""
+    channels = [
+        ContactChannel(customer=customer, **{k: v for k, v in item.items() if k != "id"},
+                       position=i)
+        for i, item in enumerate(clean.channels or [])
+    ]  # fmt: skip
+    addresses = [
+        Address(customer=customer, **{k: v for k, v in item.items() if k != "id"})
+        for item in clean.addresses or []
+    ]
+    contacts = [
+        Contact(customer=customer, **{k: v for k, v in item.items() if k != "id"})
+        for item in clean.contacts or []
+    ]
+    return {ContactChannel: channels, Address: addresses, Contact: contacts}
+
+
+def _as_read(model: Any, items: list[Any]) -> list[Any]:
+    """``items`` (in the order given, so of their ids) in the order of the model's Meta.ordering."""
+    if model is Address:
+        return sorted(items, key=lambda a: a.type)  # stable: equal keys keep the id order
+    if model is Contact:
+        return sorted(items, key=lambda c: (not c.is_primary, c.first_name, c.last_name))
+    return items  # channels: by position, which is the order given
+
+
+def _create_related(
+    customer: Customer, clean: CleanCustomer, related: dict[Any, list[Any]], *, by: User
+) -> list[AuditEvent]:
+    """Insert a new customer's rows (one statement per table) and say what was created.
+
+    The customer keeps them as if prefetched, so reading them back costs no query.
+    """
+    tags: list[Tag] = []
+    if clean.tags:
+        existing = {t.name.casefold(): t for t in Tag.objects.filter(name__in=clean.tags)}
+        tags = [existing.get(n.casefold()) or Tag.objects.create(name=n) for n in clean.tags]
+        Customer.tags.through.objects.bulk_create(
+            [Customer.tags.through(customer=customer, tag=tag) for tag in tags]
+        )
+    _keep_prefetched(customer, "tags", sorted(tags, key=lambda t: t.name))
+    events: list[AuditEvent] = []
+    for model, name in (
+        (ContactChannel, "channels"),
+        (Address, "addresses"),
+        (Contact, "contacts"),
+    ):
+        items = related[model]
+        if items:
+            model.objects.bulk_create(items)
+        _keep_prefetched(customer, name, _as_read(model, items))
+        object_type = _OBJECT_TYPES[model]
+        fields = AUDITED_FIELDS[object_type]
+        for obj in items:
+            events.append(
+                audit.event(
+                    action=Action.CREATE,
+                    object_type=object_type,
+                    object_id=obj.pk,
+                    label=str(obj),
+                    customer_id=customer.pk,
+                    by=by,
+                    changes=audit.diff({}, audit.snapshot(obj, fields)),
+                    version=customer.version,
+                )
+            )
+    return events
+
+
+def _keep_prefetched(customer: Customer, name: str, items: list[Any]) -> None:
+    """Hold ``items`` as the customer's prefetched ``name`` (what prefetch_related stores)."""
+    queryset = getattr(customer, name).all()
+    queryset._result_cache = items
+    queryset._prefetch_done = True
+    cache = customer.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = queryset
 
 
 @transaction.atomic
 def update_customer(
-    *, customer: Customer, data: Mapping[str, Any], by: User, version: int | None = None
+    *,
+    customer: Customer,
+    data: Mapping[str, Any],
+    by: User,
+    version: int | None = None,
+    reason: str = "",
 ) -> Customer:
-    """Change a customer; lists given in ``data`` replace the current ones."""
+    """Change a customer; lists given in ``data`` replace the current ones.
+
+    ``reason`` explains a change of stage or status, kept in the lifecycle log.
+    """
     customer = _lock_editable(customer, by)
     if version is not None and version != customer.version:
         raise VersionConflict({"__all__": [_conflict_message(customer, version)]})
@@ -141,11 +301,13 @@ def update_customer(
         customer.custom_data = clean.custom_data
     customer.updated_by = by
     customer.version += 1
+    _note_client_since(customer)
     _save(customer)
     _write_related(customer, clean, by=by)
     changes = audit.diff(before, _customer_state(customer))
     if changes:
         _record_customer(customer, Action.UPDATE, by, changes)
+    _notify_lifecycle(customer, before, by=by, reason=reason)
     return customer
 
 

@@ -102,6 +102,35 @@ class CustomerInvalid(ValidationError):
         self.messages_by_field = errors
 
 
+class Lookups:
+    """Where the rules read the register. Each call asks the database; an import passes one
+    that answers a whole batch of rows from what it read in a few set-based queries."""
+
+    def legal_form(self, country: str, code: str) -> LegalForm | None:
+        return LegalForm.objects.filter(country=country, code=code, is_active=True).first()
+
+    def fiscal_type(self, code: str) -> FiscalType | None:
+        return FiscalType.objects.filter(code=code, is_active=True).first()
+
+    def tax_id_holder(self, country: str, compact: str, *, exclude: int | None) -> Customer | None:
+        """The customer that already has this tax id in this country, if any."""
+        others = Customer.objects.filter(tax_country=country, tax_id=compact)
+        if exclude is not None:
+            others = others.exclude(pk=exclude)
+        return others.only("id", "code", "legal_name", "trade_name").first()
+
+    def custom_fields(self) -> dict[str, CustomField]:
+        return {f.key: f for f in CustomField.objects.filter(is_active=True)}
+
+    def default_country(self) -> str:
+        from cartera.core.models import Company
+
+        return Company.load().default_country
+
+
+DATABASE = Lookups()
+
+
 @dataclass
 class CleanCustomer:
     fields: dict[str, Any]
@@ -155,7 +184,9 @@ def address_as_dict(address: object) -> dict[str, Any]:
     return {name: getattr(address, name, "") for name in ADDRESS_FIELDS}
 
 
-def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> CleanCustomer:
+def validate_customer(
+    data: Mapping[str, Any], *, instance: Customer | None, lookups: Lookups = DATABASE
+) -> CleanCustomer:
     """Normalise and check customer data against everything the register requires."""
     clean = CleanCustomer(fields={k: data[k] for k in SCALAR_FIELDS if k in data})
     fields = clean.fields
@@ -187,7 +218,7 @@ def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> 
         except (TypeError, ValueError):
             clean.error("payment_terms_days", _("Enter a whole number of days from 0 to 365."))
 
-    _clean_tax_id(clean, current, instance)
+    _clean_tax_id(clean, current, instance, lookups)
     _clean_names(clean, current)
 
     fiscal_type = current("fiscal_type", None)
@@ -200,7 +231,7 @@ def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> 
     if current("status") == Status.SUSPENDED and not current("status_reason"):
         clean.error("status_reason", _("Say why the customer is suspended."))
 
-    country_hint = _country_hint(data, current)
+    country_hint = _country_hint(data, current, lookups)
     if "channels" in data:
         clean.channels = [
             _clean_channel(clean, i, item, country_hint) for i, item in enumerate(data["channels"])
@@ -219,7 +250,7 @@ def validate_customer(data: Mapping[str, Any], *, instance: Customer | None) -> 
     if "tags" in data:
         clean.tags = sorted({_text(t)[:50] for t in data["tags"] or [] if _text(t)})
     if "custom_data" in data or instance is None:
-        clean.custom_data = _clean_custom_data(clean, data.get("custom_data") or {})
+        clean.custom_data = _clean_custom_data(clean, data.get("custom_data") or {}, lookups)
     stage = fields.get("stage")
     if (
         instance is not None
@@ -271,7 +302,9 @@ def _clean_decimal(clean: CleanCustomer, name: str) -> None:
         clean.error(name, _("Enter a positive amount."))
 
 
-def _clean_tax_id(clean: CleanCustomer, current: Any, instance: Customer | None) -> None:
+def _clean_tax_id(
+    clean: CleanCustomer, current: Any, instance: Customer | None, lookups: Lookups
+) -> None:
     fields = clean.fields
     if "tax_id" not in fields and "tax_country" not in fields:
         return
@@ -300,17 +333,12 @@ def _clean_tax_id(clean: CleanCustomer, current: Any, instance: Customer | None)
         )
         clean.error("tax_id", message % {"label": label})
     if result.legal_form and current("legal_form", None) is None:
-        fields["legal_form"] = LegalForm.objects.filter(
-            country=result.country, code=result.legal_form, is_active=True
-        ).first()
+        fields["legal_form"] = lookups.legal_form(result.country, result.legal_form)
     if current("fiscal_type", None) is None and result.legal_form in LEGAL_FORM_FISCAL_TYPE:
-        fields["fiscal_type"] = FiscalType.objects.filter(
-            code=LEGAL_FORM_FISCAL_TYPE[result.legal_form], is_active=True
-        ).first()
-    others = Customer.objects.filter(tax_country=result.country, tax_id=result.compact)
-    if instance is not None:
-        others = others.exclude(pk=instance.pk)
-    duplicate = others.only("id", "code", "legal_name", "trade_name").first()
+        fields["fiscal_type"] = lookups.fiscal_type(LEGAL_FORM_FISCAL_TYPE[result.legal_form])
+    duplicate = lookups.tax_id_holder(
+        result.country, result.compact, exclude=instance.pk if instance is not None else None
+    )
     if duplicate is not None:
         clean.duplicate = duplicate
         clean.error(
@@ -331,14 +359,12 @@ def _clean_names(clean: CleanCustomer, current: Any) -> None:
         clean.error("kind", _("This field is required."))
 
 
-def _country_hint(data: Mapping[str, Any], current: Any) -> str:
+def _country_hint(data: Mapping[str, Any], current: Any, lookups: Lookups) -> str:
     """The country a phone without prefix most likely belongs to."""
     for address in data.get("addresses") or []:
         if isinstance(address, Mapping) and address.get("country"):
             return _text(address["country"]).upper()
-    from cartera.core.models import Company
-
-    return _text(current("tax_country")).upper() or Company.load().default_country
+    return _text(current("tax_country")).upper() or lookups.default_country()
 
 
 def _phone(clean: CleanCustomer, key: str, value: str, region: str) -> str:
@@ -447,8 +473,10 @@ def _clean_contact(clean: CleanCustomer, i: int, item: Mapping[str, Any], region
     return out
 
 
-def _clean_custom_data(clean: CleanCustomer, data: Mapping[str, Any]) -> dict[str, Any]:
-    fields = {f.key: f for f in CustomField.objects.filter(is_active=True)}
+def _clean_custom_data(
+    clean: CleanCustomer, data: Mapping[str, Any], lookups: Lookups
+) -> dict[str, Any]:
+    fields = lookups.custom_fields()
     out: dict[str, Any] = {}
     for key in data:
         if key not in fields:
@@ -526,7 +554,12 @@ def _check_stage_requirements(
                 )
             else:
                 clean.error(name, _("A client needs this to be invoiced."))
-    elif stage in (Stage.LEAD, Stage.PROSPECT):
+    elif stage in (Stage.LOST, Stage.FORMER) and (instance is None or instance.stage != stage):
+        if not current("loss_reason"):
+            clean.error("loss_reason", _("Say why the customer was lost."))
+        elif current("loss_reason") == LossReason.COMPETITOR and not current("loss_detail"):
+            clean.error("loss_detail", _("Name the competitor the customer went to."))
+    if stage in (Stage.LEAD, Stage.PROSPECT):
         if clean.channels is not None:
             has_channel = bool(clean.channels)
         else:

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cartera.accounts.models import User
@@ -26,7 +25,7 @@ from cartera.core.countries import region_choices
 from cartera.core.models import Company
 from cartera.core.pagination import BoundedPaginator
 from cartera.core.phones import format_phone
-from cartera.customers import services
+from cartera.customers import bulk, services
 from cartera.customers.filters import CustomerFilter
 from cartera.customers.forms import (
     AddressForm,
@@ -37,8 +36,10 @@ from cartera.customers.forms import (
     HandoverForm,
     QuickChannelsForm,
 )
-from cartera.customers.models import AddressType, ChannelType, Customer, CustomField
+from cartera.customers.models import AddressType, ChannelType, Customer, CustomField, Segment, Stage
+from cartera.customers.panels import panels_for
 from cartera.customers.queries import customer_detail_queryset, customer_list_queryset
+from cartera.customers.segments import clean_query
 from cartera.customers.validation import CustomerInvalid
 
 
@@ -50,16 +51,26 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = CustomerFilter(data=request.GET)
+    form = CustomerFilter(data=request.GET, user=user)
     queryset = form.apply(customer_list_queryset(user))
     page = BoundedPaginator(queryset, settings.CARTERA_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    segment_id = request.GET.get("segment", "")
     context = {
         "filter": form,
         "page": page,
         "query": params.urlencode(),
         "home_region": Company.load().default_country,
+        # Segments (saved filters) and the actions on many customers at once.
+        "segments": Segment.objects.visible_to(user).order_by("name", "id"),
+        "segment": (
+            Segment.objects.visible_to(user).filter(pk=segment_id).first()
+            if segment_id.isdigit()
+            else None
+        ),
+        "segment_query": clean_query(params),
+        "bulk_actions": bulk.actions_for(user),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "customers/_results.html", context)
@@ -90,7 +101,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
     history = [
         present(e)
-        for e in AuditEvent.objects.for_customer(customer.pk).changes()[:HISTORY_ON_FICHA]
+        for e in AuditEvent.objects.for_customer(customer.pk)
+        .changes()
+        .visible_to(user)[:HISTORY_ON_FICHA]
     ]
     fields = {d.key: d for d in CustomField.objects.filter(is_active=True)}
     custom = [(fields[k].label, v) for k, v in customer.custom_data.items() if k in fields]
@@ -105,6 +118,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "home_region": company.default_country,
             "custom_values": custom,
             "history": history,
+            "panels": panels_for(request, customer, user),
         },
     )
 
@@ -117,7 +131,7 @@ def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole history of a customer; with ?access=1 also who looked at it."""
     user = _user(request)
     customer = get_object_or_404(Customer.objects.visible_to(user), pk=pk)
-    events = AuditEvent.objects.for_customer(customer.pk)
+    events = AuditEvent.objects.for_customer(customer.pk).visible_to(user)
     show_access = request.GET.get("access") == "1" and user.is_admin
     if not show_access:
         events = events.changes()
@@ -150,6 +164,8 @@ class CustomerEditor:
         data = request.POST if request.method == "POST" else None
         country = self.company.default_country
         initial: dict[str, Any] = {"tax_country": country, "owner": self.user.pk}
+        if request.GET.get("stage") in Stage.values:  # e.g. "New lead" links here with ?stage=lead
+            initial["stage"] = request.GET["stage"]
         if customer is not None:
             initial = CustomerForm.initial_for(customer)
         self.form = CustomerForm(
@@ -392,24 +408,37 @@ def regions(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def handover(request: HttpRequest) -> HttpResponse:
-    """A manager hands every customer of one person to another (e.g. when someone leaves)."""
+    """A manager hands everything of one person to others (e.g. when someone leaves):
+    their customers, and the work other apps keep for them (open tasks)."""
     user = _user(request)
     if not user.can_assign_owners:
         raise PermissionDenied
     form = HandoverForm(request.POST or None, initial={"from_owner": request.GET.get("from")})
     if request.method == "POST" and form.is_valid():
-        moved = services.reassign_customers(
-            customers=Customer.objects.visible_to(user).filter(
-                owner=form.cleaned_data["from_owner"]
-            ),
-            to=form.cleaned_data["to_owner"],
-            by=user,
+        try:
+            result = bulk.hand_over_portfolio(
+                leaving=form.cleaned_data["from_owner"],
+                to=form.cleaned_data["to_owner"],
+                work_to=form.cleaned_data.get("work_to"),
+                by=user,
+            )
+        except CustomerInvalid as exc:
+            for field, errors in exc.messages_by_field.items():
+                target = {"owner": "to_owner", "assignee": "work_to"}.get(field, field)
+                for error in errors:
+                    form.add_error(target if target in form.fields else None, error)
+        else:
+            messages.success(request, result.message())
+            return redirect(f"{reverse('customers:list')}?owner={form.cleaned_data['to_owner'].pk}")
+    leaving = (
+        form.fields["from_owner"]
+        .queryset.filter(  # type: ignore[attr-defined]
+            pk=request.GET.get("from") if (request.GET.get("from") or "").isdigit() else None
         )
-        messages.success(
-            request,
-            ngettext("%(count)s customer handed over.", "%(count)s customers handed over.", moved)
-            % {"count": moved},
-        )
-        return redirect(f"{reverse('customers:list')}?owner={form.cleaned_data['to_owner'].pk}")
+        .first()
+    )
+    holding = bulk.holdings(leaving) if leaving is not None else []
     status = 422 if request.method == "POST" else 200
-    return render(request, "customers/handover.html", {"form": form}, status=status)
+    return render(
+        request, "customers/handover.html", {"form": form, "holding": holding}, status=status
+    )

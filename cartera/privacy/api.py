@@ -11,8 +11,8 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from cartera.accounts.models import User
-from cartera.core.schema import Date, Text
-from cartera.customers.models import Contact, Customer
+from cartera.core.schema import Date, Id, Text
+from cartera.customers.models import Contact, Customer, among
 from cartera.privacy import services
 from cartera.privacy.models import ConsentRecord, DataSubjectRequest
 
@@ -33,7 +33,7 @@ class ConsentIn(Schema):
     recorded_on: Date
     source: Text = Field("", max_length=200)
     evidence: Text = Field("", max_length=4000)
-    contact: int | None = None
+    contact: Id | None = None
 
 
 class ConsentOut(Schema):
@@ -58,7 +58,7 @@ class RequestIn(Schema):
     received_on: Date
     channel: Text = Field("", max_length=100)
     notes: Text = Field("", max_length=4000)
-    contact: int | None = None
+    contact: Id | None = None
 
 
 class RequestOut(Schema):
@@ -119,7 +119,7 @@ def list_requests(request: HttpRequest, open_only: bool = False) -> Any:
     user = _user(request)
     if not user.sees_whole_portfolio:
         return []
-    items = DataSubjectRequest.objects.filter(customer__in=Customer.objects.visible_to(user))
+    items = DataSubjectRequest.objects.filter(among(Customer.objects.visible_to(user)))
     if open_only:
         items = items.filter(status__in=["open", "in_progress"])
     return items[:1000]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from cartera.accounts.models import User
 from cartera.core.permissions import admin_required
-from cartera.customers.models import Customer
+from cartera.customers.models import Customer, among
 from cartera.privacy import services
 from cartera.privacy.forms import CloseRequestForm, ConsentForm, PrivacyPolicyForm, RequestForm
 from cartera.privacy.models import DataSubjectRequest, PrivacyPolicy
@@ -73,7 +73,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     if not user.sees_whole_portfolio:
         raise PermissionDenied
     visible = Customer.objects.visible_to(user)
-    requests = DataSubjectRequest.objects.filter(customer__in=visible).select_related("customer")
+    requests = DataSubjectRequest.objects.filter(among(visible)).select_related("customer")
     return render(
         request,
         "privacy/request_list.html",
@@ -87,7 +87,7 @@ def request_close(request: HttpRequest, pk: int) -> HttpResponse:
     if not user.sees_whole_portfolio:
         raise PermissionDenied
     visible = Customer.objects.visible_to(user)
-    item = get_object_or_404(DataSubjectRequest.objects.filter(customer__in=visible), pk=pk)
+    item = get_object_or_404(DataSubjectRequest.objects.filter(among(visible)), pk=pk)
     form = CloseRequestForm(request.POST or None, initial={"status": item.status})
     if request.method == "POST" and form.is_valid():
         services.close_request(request=item, by=user, **form.cleaned_data)

@@ -266,7 +266,7 @@ def test_login_with_two_factor_needs_the_code(owner: User) -> None:
     accepted = client.post(CODE, {"code": code})
     # then she is logged in
     assert accepted.status_code == 302
-    assert accepted["Location"] == "/customers/"
+    assert accepted["Location"] == "/today/"
     assert is_logged_in(client)
 
 
@@ -356,7 +356,7 @@ def test_the_code_page_without_a_password_goes_to_the_login(owner: User) -> None
 
 def test_users_without_two_factor_log_in_with_the_password_alone(owner: User) -> None:
     client = Client()
-    assert log_in(client, "olga", PASSWORD)["Location"] == "/customers/"
+    assert log_in(client, "olga", PASSWORD)["Location"] == "/today/"
     assert is_logged_in(client)
 
 
@@ -572,3 +572,28 @@ def test_gunicorn_access_log_leaves_out_query_string_and_referrer() -> None:
     assert '"GET /customers/ HTTP/1.1" 200 512' in line
     assert "Maria" not in line
     assert "203.0.113.9" not in line
+
+
+def test_gunicorn_access_log_leaves_out_calendar_keys() -> None:
+    # given the logger class `cartera serve` gives gunicorn
+    from cartera.core.access_log import RedactingLogger
+
+    argv = gunicorn_argv(host="127.0.0.1", port=8000, workers=2)
+    parsed = Config().parser().parse_args(argv[2:])
+    assert parsed.logger_class == "cartera.core.access_log.RedactingLogger"
+    config = Config()
+    config.set("access_log_format", parsed.access_log_format)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/calendar/s3cr3t-key-123.ics",
+        "PATH_INFO": "/calendar/s3cr3t-key-123.ics",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    reply = SimpleNamespace(status="200 OK", sent=900, headers=[])
+    # when it formats the access line of a calendar application's request
+    atoms = RedactingLogger(config).atoms(reply, [], environ, timedelta(milliseconds=5))
+    line = config.access_log_format % atoms
+    # then the key is not in it
+    assert '"GET /calendar/….ics HTTP/1.1" 200 900' in line
+    assert "s3cr3t" not in line

@@ -57,9 +57,7 @@ def results_row(page: Page, name: str) -> Any:
 # --- 1. Logging in -------------------------------------------------------------------
 
 
-def test_salesperson_logs_in_and_lands_on_the_customer_list(
-    page: Page, live_server: Any, owner: User
-) -> None:
+def test_salesperson_logs_in_and_lands_on_my_day(page: Page, live_server: Any, owner: User) -> None:
     # given the login page
     page.goto(f"{live_server.url}/accounts/login/")
     expect(page.get_by_role("heading", name="Entrar en Cartera")).to_be_visible()
@@ -67,12 +65,12 @@ def test_salesperson_logs_in_and_lands_on_the_customer_list(
     shot(page, "01-login")
     # when the salesperson logs in with their password
     login(page, live_server, owner)
-    # then they land on their customer list
-    expect(page).to_have_url(customers_url(live_server))
-    expect(page.get_by_role("heading", name="Clientes", exact=True)).to_be_visible()
+    # then they land on their day, with the customer list one click away
+    expect(page).to_have_url(f"{live_server.url}/today/")
+    expect(page.get_by_role("heading", name="Mi día", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Nuevo cliente").first).to_be_visible()
     assert_spanish(page)
-    shot(page, "01-customer-list-empty")
+    shot(page, "01-my-day-empty")
 
 
 def test_wrong_password_shows_the_spanish_error_and_stays_on_login(
@@ -160,6 +158,7 @@ def test_search_ignores_accents_and_finds_phone_numbers(
     make_customer(owner)
     make_lead(owner, "Ferretería López")
     login(page, live_server, owner)
+    page.goto(customers_url(live_server))
     expect(results_row(page, "Ferretería López")).to_be_visible()
     page.evaluate("window.cartera_same_page = true")
 
@@ -194,6 +193,7 @@ def test_edit_adds_a_contact_and_changes_the_trade_name(
     # given a customer in the salesperson's list
     customer = make_customer(owner)
     login(page, live_server, owner)
+    page.goto(customers_url(live_server))
 
     # when they open its ficha from the list, then "Editar"
     results_row(page, "Muñoz y Asociados SL").get_by_role(
@@ -318,6 +318,7 @@ def test_salesperson_of_another_team_cannot_see_the_customer(
     # given a customer of the team Norte and a salesperson of the team Sur
     customer = make_customer(owner)
     login(page, live_server, outsider)
+    page.goto(customers_url(live_server))
 
     # then the customer is not in their list
     expect(page.get_by_role("heading", name="Clientes", exact=True)).to_be_visible()
@@ -356,6 +357,7 @@ def test_not_found_page_is_in_spanish_inside_the_app_layout(
 def test_switch_to_english_and_back(page: Page, live_server: Any, owner: User) -> None:
     # given a salesperson on the list in Spanish
     login(page, live_server, owner)
+    page.goto(customers_url(live_server))
     expect(page.get_by_role("heading", name="Clientes", exact=True)).to_be_visible()
 
     # when they click "English" in the header

@@ -47,7 +47,7 @@ def test_setting_up_two_step_verification_and_logging_in_with_it(
     page.locator("input[name=code]").fill(app.at(time.time() + 30))
     with page.expect_navigation():
         page.locator("form:has(input[name=code]) button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/customers/$"))
+    expect(page).to_have_url(re.compile(r"/today/$"))
 
 
 def test_the_lockout_page_after_five_wrong_passwords(

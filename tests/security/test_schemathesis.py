@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
@@ -32,6 +33,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cartera.accounts.models import ApiToken, Role, User
+from cartera.activities import documents
+from cartera.activities.models import Attachment
 from cartera.customers.models import Customer
 from tests.conftest import client_for, make_customer, make_lead, make_user
 
@@ -85,6 +88,14 @@ def portfolio(admin_token: str) -> list[Customer]:
 
 
 @pytest.fixture
+def document(portfolio: list[Customer], settings: Any, tmp_path: Any) -> Attachment:
+    """A stored document of the client, so that paths with a document id reach it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    pdf = SimpleUploadedFile("contrato.pdf", b"%PDF-1.4\n%%EOF\n")
+    return documents.attach_document(customer=portfolio[0], file=pdf, by=portfolio[0].owner)
+
+
+@pytest.fixture
 def unthrottled(settings: Any) -> None:
     """Hundreds of requests a minute are the point here, not something to throttle."""
     settings.CARTERA_API_RATE = "1000000/minute"
@@ -120,6 +131,7 @@ def test_api_operation(
     case: Case,
     admin_token: str,
     portfolio: list[Customer],
+    document: Attachment,
     unthrottled: None,
     in_process_requests: None,
 ) -> None:
@@ -127,6 +139,8 @@ def test_api_operation(
     # runs past its lookup instead of answering 404 every time
     if "customer_id" in (case.path_parameters or {}):
         case.path_parameters["customer_id"] = portfolio[0].pk
+    if "document_id" in (case.path_parameters or {}):
+        case.path_parameters["document_id"] = document.pk
 
     # when it is sent with an administrator's token
     headers = {"Authorization": f"Bearer {admin_token}"}

@@ -175,6 +175,17 @@ def _say(stdout: Writer | None, text: str) -> None:
         stdout.write(text + "\n")
 
 
+# Other apps add their demo data (tasks, notes, sales...) for the customers just created:
+# each is called inside the demo's transaction with the customers and the seed.
+DemoExtension = Callable[[list[Customer], int], None]
+_EXTENSIONS: list[DemoExtension] = []
+
+
+def register_demo(extension: DemoExtension) -> None:
+    if extension not in _EXTENSIONS:
+        _EXTENSIONS.append(extension)
+
+
 def load_demo(
     *, customers: int = 200, seed: int = 2026, stdout: Writer | None = None
 ) -> DemoSummary:
@@ -187,10 +198,14 @@ def load_demo(
         plans = generate_customers(customers, seed, taken=taken)
         refs = References.load(users)
         _say(stdout, f"Creando {len(plans)} clientes de demostración…")
+        created: list[Customer] = []
         for plan in plans:
             data, owner = refs.resolve(plan)
             customer = services.create_customer(data=data, by=owner)
             _backdate(customer.pk, plan)
+            created.append(customer)
             summary.by_country.setdefault(plan.country, Counter())[data["stage"]] += 1
             summary.customers += 1
+        for extension in _EXTENSIONS:
+            extension(created, seed)
     return summary

@@ -526,7 +526,8 @@ class BulkPlanner:
             status = "inactive"
         if stage in self.losses:
             loss_reason = self.losses[stage].pick(rnd)
-            loss_detail = one(words.LOSS_DETAILS[loss_reason]) if rnd() < 0.6 else ""
+            if loss_reason == "competitor" or rnd() < 0.6:
+                loss_detail = one(words.LOSS_DETAILS[loss_reason])
         group_id = terms = None
         if stage in ("client", "former") and rnd() < 0.75:
             group_id, terms = refs.groups.get(self.groups[ORG if is_org else PERSON].pick(rnd),

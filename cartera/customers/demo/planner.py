@@ -379,7 +379,7 @@ class Planner:
         if stage in LOSS_WEIGHTS:
             reason = pick(rng, LOSS_WEIGHTS[stage])
             out["loss_reason"] = reason
-            if rng.random() < 0.6:
+            if reason == "competitor" or rng.random() < 0.6:
                 out["loss_detail"] = rng.choice(LOSS_DETAILS[reason])
         return out
 

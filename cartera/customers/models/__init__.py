@@ -6,6 +6,7 @@ from cartera.customers.models.customer import (
     LossReason,
     Stage,
     Status,
+    among,
 )
 from cartera.customers.models.options import (
     CustomerGroup,
@@ -27,6 +28,7 @@ from cartera.customers.models.related import (
     Contact,
     ContactChannel,
 )
+from cartera.customers.models.segment import Segment, SegmentQuerySet
 
 __all__ = [
     "Activity",
@@ -49,7 +51,10 @@ __all__ = [
     "LossReason",
     "PaymentMethod",
     "Sector",
+    "Segment",
+    "SegmentQuerySet",
     "Stage",
     "Status",
     "Tag",
+    "among",
 ]

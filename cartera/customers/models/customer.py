@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from cartera.core.models import Company, VisibilityMode
@@ -64,6 +66,39 @@ class CompanySize(models.TextChoices):
 
 
 class CustomerQuerySet(models.QuerySet["Customer"]):
+    # Set by search(): lists of search results count and sort only the first matches.
+    _searched = False
+    _first_matches: Any = None
+
+    def _clone(self) -> CustomerQuerySet:
+        clone: CustomerQuerySet = super()._clone()  # type: ignore[misc]
+        clone._searched = self._searched
+        clone._first_matches = self._first_matches
+        return clone
+
+    def first_ids(self, limit: int) -> tuple[list[int], bool]:
+        """In one query: the ids of up to ``limit`` + 1 of these customers, in the order the
+        database finds them, and whether a bounded search left matches of the index out."""
+        if self._first_matches is None:
+            return list(self.order_by().values_list("pk", flat=True)[: limit + 1]), False
+        ids, truncated = self._first_matches.read(self, limit)
+        return ids, truncated
+
+    @property
+    def is_search(self) -> bool:
+        """Whether the search box narrowed these customers (see BoundedPaginator)."""
+        return self._searched
+
+    def among(self, ids: Sequence[int]) -> CustomerQuerySet:
+        """Only the customers ``ids``, read through this queryset already: its order, joins and
+        prefetches, without running its conditions again."""
+        qs = Customer.objects.filter(pk__in=list(ids))
+        qs.query.select_related = copy.deepcopy(self.query.select_related)
+        qs._prefetch_related_lookups = self._prefetch_related_lookups  # type: ignore[attr-defined]
+        if self.query.order_by:
+            qs = qs.order_by(*self.query.order_by)
+        return qs
+
     def visible_to(self, user: Any) -> CustomerQuerySet:
         """The customers a user may see: every read of customer data starts here."""
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -100,24 +135,46 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
     def archived(self) -> CustomerQuerySet:
         return self.filter(archived_at__isnull=False)
 
-    def search(self, text: str) -> CustomerQuerySet:
+    def search(self, text: str, *, bounded: bool = True) -> CustomerQuerySet:
         """Accent- and case-insensitive search over names, code, tax id, e-mails and phones.
 
         Every word must appear; a query typed as one id or phone number
         ("B-1234567-4", "+34 600 11 22 33") also matches its letters and digits alone.
+        ``bounded`` (the default) reads only the first CARTERA_MAX_SEARCH_COUNT matches of the
+        index (SQLite: by id) when every word has three characters or more; ``first_ids`` tells
+        whether there were more. Filters then narrow those, and lists sort and count them.
         """
-        from cartera.customers.search import contains
+        from cartera.customers.search import FirstMatches, contains
 
         words = fold(text).split()
         if not words:
             return self
-        condition = Q()
-        for word in words:
-            condition &= contains(word, using=self.db)
         squashed = squash(text)
-        if len(squashed) >= 3 and (len(words) > 1 or squashed != words[0]):
-            condition |= contains(squashed, using=self.db)
-        return self.filter(condition)
+        either = squashed if len(squashed) >= 3 and (len(words) > 1 or squashed != words[0]) else ""
+        limit = settings.CARTERA_MAX_SEARCH_COUNT if bounded else 0
+        if limit and all(len(word) >= 3 for word in words):
+            first = FirstMatches(words, either, using=self.db, limit=limit)
+            found = self.filter(first.q())
+            found._first_matches = first
+        else:
+            condition = Q()
+            for word in words:
+                condition &= contains(word, using=self.db)
+            if either:
+                condition |= contains(either, using=self.db)
+            found = self.filter(condition)
+        found._searched = True
+        return found
+
+
+def among(customers: CustomerQuerySet, outer: str = "customer_id") -> Exists:
+    """A condition for rows of another model: their customer is one of ``customers``.
+
+    Written as a correlated EXISTS on the customer's primary key, so checking a customer's
+    few tasks or entries costs a few index lookups, never a scan of the whole register
+    (``customer__in=<queryset>`` makes SQLite build the visible set of all customers first).
+    """
+    return Exists(customers.filter(pk=OuterRef(outer)))
 
 
 class Customer(models.Model):
@@ -172,6 +229,7 @@ class Customer(models.Model):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
     follow_up = models.BooleanField(_("follow-up"), default=False)
+    client_since = models.DateField(_("client since"), null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -279,13 +337,19 @@ class Customer(models.Model):
     def is_active(self) -> bool:
         return self.status == Status.ACTIVE and self.archived_at is None
 
-    def build_search_text(self) -> str:
-        """Everything the search box matches, folded; channels and contacts included."""
+    def build_search_text(
+        self, channels: Iterable[Any] | None = None, contacts: Iterable[Any] | None = None
+    ) -> str:
+        """Everything the search box matches, folded; channels and contacts included.
+
+        ``channels`` and ``contacts`` default to the saved ones; a customer being created passes
+        its unsaved ones, in the order the saved ones would be read.
+        """
         parts = [self.code, self.legal_name, self.trade_name, self.first_name, self.last_name]
         parts.append(squash(self.tax_id))
-        for channel in self.channels.all():
+        for channel in self.channels.all() if channels is None else channels:
             parts.append(channel.search_form())
-        for contact in self.contacts.all():
+        for contact in self.contacts.all() if contacts is None else contacts:
             parts.extend([contact.first_name, contact.last_name, contact.email])
         return " ".join(fold(p) for p in parts if p)
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 # The access log names the method, the path without its query string, the status, the size
 # and the time taken. Left out on purpose: the query string (searches carry names, tax ids,
 # e-mails), the referrer (another page's query string), the user agent and the client address.
+# Secrets in paths (a private calendar's key) are replaced by "…" (cartera.core.access_log).
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 
 
@@ -25,6 +26,7 @@ def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
         "--threads", "4",
         "--access-logfile", "-",
         "--access-logformat", ACCESS_LOG_FORMAT,
+        "--logger-class", "cartera.core.access_log.RedactingLogger",
         "--timeout", "60",
     ]  # fmt: skip
 
