@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.test import Client
 
 from cartera.accounts.models import ApiToken, Role, Team, User
@@ -19,6 +20,12 @@ PASSWORD = "una-clave-larga-2026"
 # A valid Spanish CIF of a limited company (SL) and a valid DNI.
 CIF_SL = "B12345674"
 DNI = "12345678Z"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Each test starts with an empty cache: rate-limit counts are keyed by ids that repeat."""
+    cache.clear()
 
 
 SEEDED = (
