@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +28,7 @@ from cartera.accounts.models import User
 from cartera.activities import services
 from cartera.activities.forms import AgendaFilter, CompleteForm, SnoozeForm, TaskForm
 from cartera.activities.models import Task, TaskQuerySet
+from cartera.activities.views import timeline_panel
 from cartera.core.pagination import BoundedPaginator
 from cartera.customers.models import Customer
 
@@ -111,15 +113,30 @@ def tasks_panel(request: HttpRequest, customer: Any, user: Any, **extra: Any) ->
 
 
 def _render_panel(
-    request: HttpRequest, customer: Customer, *, status: int = 200, **extra: Any
+    request: HttpRequest,
+    customer: Customer,
+    *,
+    status: int = 200,
+    changed: bool = False,
+    **extra: Any,
 ) -> HttpResponse:
-    context = tasks_panel(request, customer, _user(request), **extra)
-    return render(
+    """The Tasks panel; after a change, the timeline too (swapped out of band by htmx)."""
+    user = _user(request)
+    context = tasks_panel(request, customer, user, **extra)
+    response = render(
         request,
         "activities/_tasks_panel.html",
         {"panel": context, "customer": customer},
         status=status,
     )
+    if changed:
+        timeline = render_to_string(
+            "activities/_timeline_panel.html",
+            {"panel": timeline_panel(request, customer, user), "customer": customer, "oob": True},
+            request=request,
+        )
+        response.content += timeline.encode()
+    return response
 
 
 # --- Creating ---------------------------------------------------------------------------
@@ -137,7 +154,7 @@ def customer_task_create(request: HttpRequest, pk: int) -> HttpResponse:
     in_panel = _htmx_target(request) == PANEL_TARGET
     if data is not None and (task := _create(form, customer, user)) is not None:
         if in_panel:
-            return _render_panel(request, customer)
+            return _render_panel(request, customer, changed=True)
         messages.success(request, _("Task “%(subject)s” created.") % {"subject": task.subject})
         return redirect(_next_url(request, reverse("customers:detail", args=[pk])))
     if in_panel:
@@ -264,7 +281,7 @@ def _after_change(request: HttpRequest, task: Task, message: str) -> HttpRespons
     """The panel, the agenda row, or (without JavaScript) back to where the form was."""
     target = _htmx_target(request)
     if target == PANEL_TARGET:
-        return _render_panel(request, task.customer)
+        return _render_panel(request, task.customer, changed=True)
     if target == f"task-{task.pk}":
         fresh = _visible_task(request, task.pk)
         fresh.can_change = True  # type: ignore[attr-defined]

@@ -170,6 +170,9 @@ def test_a_task_created_from_the_panel_with_htmx_comes_back_in_the_panel(owner: 
     html = response.content.decode()
     assert html.lstrip().startswith("<article") and "Desde el panel" in html
     assert Task.objects.filter(subject="Desde el panel").exists()
+    # and the timeline, swapped out of band, already tells of the new task
+    timeline = html[html.index('id="timeline" hx-swap-oob="true"') :]
+    assert "Desde el panel" in timeline
 
 
 @pytest.mark.parametrize(
@@ -245,9 +248,12 @@ def test_done_from_the_panel_with_an_outcome(owner: User) -> None:
         HTTP_HX_TARGET="tasks-panel",
     )
     assert response.status_code == 200
-    assert "is-done" in _row(response.content.decode(), task)
+    html = response.content.decode()
+    assert "is-done" in _row(html, task)
     task.refresh_from_db()
     assert task.outcome == "Firmado" and task.done_by == owner
+    # the timeline beside the panel is refreshed with the task's outcome
+    assert "Firmado" in html[html.index('id="timeline" hx-swap-oob="true"') :]
 
 
 # --- Access -----------------------------------------------------------------------------
