@@ -258,6 +258,7 @@ EMAIL_HOST_PASSWORD: str = _EMAIL["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS: bool = _EMAIL["EMAIL_USE_TLS"]
 EMAIL_USE_SSL: bool = _EMAIL["EMAIL_USE_SSL"]
 EMAIL_TIMEOUT: int = _EMAIL["EMAIL_TIMEOUT"]
+EMAIL_FILE_PATH: str = _EMAIL["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cartera@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Where users reach Cartera: links in e-mails and calendar feeds are built on it.

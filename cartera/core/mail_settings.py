@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE = "django.core.mail.backends.console.EmailBackend"
+FILES = "django.core.mail.backends.filebased.EmailBackend"
 _YES = {"1", "true", "yes", "on"}
 
 
@@ -22,6 +23,7 @@ def email_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         "EMAIL_USE_TLS": False,
         "EMAIL_USE_SSL": False,
         "EMAIL_TIMEOUT": int(environ.get("EMAIL_TIMEOUT") or 10),
+        "EMAIL_FILE_PATH": "",
     }
     if url := environ.get("EMAIL_URL", "").strip():
         # smtp://user:password@host:587 (STARTTLS; ?tls=0 for none), smtps://...:465, console://
@@ -29,9 +31,15 @@ def email_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         options = {key: value.lower() in _YES for key, value in parse_qsl(parts.query)}
         if parts.scheme == "console":
             return found
+        if parts.scheme == "file":
+            # file:///absolute/folder: each message is saved there as a file, nothing is sent
+            folder = unquote(parts.path)
+            if parts.netloc not in ("", "localhost") or not folder.startswith("/"):
+                raise ValueError(f"EMAIL_URL file:// needs an absolute folder: {url}")
+            return found | {"EMAIL_BACKEND": FILES, "EMAIL_FILE_PATH": folder}
         if parts.scheme not in {"smtp", "smtps"}:
             raise ValueError(
-                f"EMAIL_URL must start smtp://, smtps:// or console://: {parts.scheme}"
+                f"EMAIL_URL must start smtp://, smtps://, file:// or console://: {parts.scheme}"
             )
         ssl = parts.scheme == "smtps"
         found |= {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.test import override_settings
 
-from cartera.core.mail_settings import CONSOLE, SMTP, email_settings
+from cartera.core.mail_settings import CONSOLE, FILES, SMTP, email_settings
 
 
 def test_without_configuration_mail_goes_to_the_console() -> None:
@@ -33,6 +36,21 @@ def test_an_smtps_url_and_a_plain_relay() -> None:
         False,
         "",
     )
+
+
+def test_a_file_url_saves_messages_in_a_folder(tmp_path: Path) -> None:
+    found = email_settings({"EMAIL_URL": f"file://{tmp_path}/correo%20local"})
+    assert (found["EMAIL_BACKEND"], found["EMAIL_FILE_PATH"]) == (
+        FILES,
+        f"{tmp_path}/correo local",
+    )
+    # the folder is written by Django's own file backend, one file per batch of messages
+    with override_settings(EMAIL_BACKEND=FILES, EMAIL_FILE_PATH=found["EMAIL_FILE_PATH"]):
+        mail.send_mail("Resumen del día", "Tres tareas", None, ["lucia@example.com"])
+    (saved,) = (tmp_path / "correo local").iterdir()
+    assert "Tres tareas" in saved.read_text() and "lucia@example.com" in saved.read_text()
+    with pytest.raises(ValueError, match="absolute"):
+        email_settings({"EMAIL_URL": "file://var/mail"})
 
 
 def test_separate_variables() -> None:
