@@ -30,12 +30,14 @@ from cartera.activities.forms import AgendaFilter, CompleteForm, SnoozeForm, Tas
 from cartera.activities.models import Task, TaskQuerySet
 from cartera.activities.views import timeline_panel
 from cartera.core.pagination import BoundedPaginator
+from cartera.customers import panels
 from cartera.customers.models import Customer
 
 PANEL_OPEN = 15  # open tasks shown on the ficha; the agenda has the rest
 PANEL_DONE = 5  # most recent done ones
 CUSTOMER_MATCHES = 10  # customers offered when picking one for a new task
 PANEL_TARGET = "tasks-panel"
+FORM_SLOT = "task-form-slot"  # where the panel fetches its new-task form
 
 
 def _user(request: HttpRequest) -> User:
@@ -85,27 +87,26 @@ def _visible_task(request: HttpRequest, pk: int) -> Task:
 
 
 def tasks_panel(request: HttpRequest, customer: Any, user: Any, **extra: Any) -> dict[str, Any]:
-    """Context of the Tasks panel: open tasks by date, the last done ones, the new-task form.
+    """Context of the Tasks panel: open tasks by date, the last done ones.
 
-    Five queries whatever the customer holds: open tasks, done tasks, the right to edit
-    the customer, and the form's assignee and contact choices (when the user may write).
+    Two queries whatever the customer holds (open tasks, done tasks) and the right to edit the
+    customer, which the ficha has already asked. The new-task form is fetched when opened.
     """
     tasks = Task.objects.visible_to(user).filter(customer=customer)
     tasks = tasks.select_related("assignee", "contact")
     open_tasks = list(tasks.open().order_by("due_date", "due_time", "id")[: PANEL_OPEN + 1])
     done_tasks = list(tasks.done().order_by("-done_at", "-id")[:PANEL_DONE])
-    can_edit = Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
+    can_edit = panels.editable(request, customer, user)
     for task in (*open_tasks, *done_tasks):
         task.can_change = _may_change(task, user, can_edit_customer=can_edit)  # type: ignore[attr-defined]
-    form = extra.get("form")
-    if form is None and user.can_write:
-        form = TaskForm(user=user, customer=customer, prefix="task")
     return {
         "customer": customer,
         "open": open_tasks[:PANEL_OPEN],
         "more": len(open_tasks) > PANEL_OPEN,
         "done": done_tasks,
-        "form": form,
+        # The new-task form comes when the user opens it (FORM_SLOT), or back with its errors.
+        "can_create": user.can_write,
+        "form": extra.get("form"),
         "form_open": bool(extra.get("form_open")),
         "today": timezone.localdate(),
         "next": reverse("customers:detail", args=[customer.pk]),
@@ -160,6 +161,10 @@ def customer_task_create(request: HttpRequest, pk: int) -> HttpResponse:
     if in_panel:
         # htmx swaps only successful answers: the form comes back with its errors, 200
         return _render_panel(request, customer, form=form, form_open=True)
+    if data is None and _htmx_target(request) == FORM_SLOT:
+        context = {"form": form, "customer": customer, "next": _next_url(request, "")}
+        context["next"] = context["next"] or reverse("customers:detail", args=[pk])
+        return render(request, "activities/_task_panel_form.html", context)
     return render(
         request,
         "activities/task_form.html",

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from cartera.core.models import Company
+
 PanelContext = Callable[[HttpRequest, Any, Any], dict[str, Any]]
 
 
@@ -46,3 +48,24 @@ def panels_for(request: HttpRequest, customer: Any, user: Any) -> list[RenderedP
         RenderedPanel(p.name, p.template, p.place, p.context(request, customer, user))
         for p in sorted(_PANELS.values(), key=lambda p: (p.order, p.name))
     ]
+
+
+# --- What several panels ask, answered once per request -----------------------------------
+
+
+def editable(request: HttpRequest, customer: Any, user: Any) -> bool:
+    """Whether ``user`` may edit ``customer``: one query per request, whoever asks first."""
+    from cartera.customers.models import Customer
+
+    known: dict[int, bool] = request.__dict__.setdefault("_cartera_editable", {})
+    if customer.pk not in known:
+        known[customer.pk] = Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
+    return known[customer.pk]
+
+
+def company(request: HttpRequest) -> Company:
+    """The company's settings, read once per request."""
+    found: Company | None = request.__dict__.get("_cartera_company")
+    if found is None:
+        found = request.__dict__["_cartera_company"] = Company.load()
+    return found

@@ -25,7 +25,7 @@ from cartera.core.countries import region_choices
 from cartera.core.models import Company
 from cartera.core.pagination import BoundedPaginator
 from cartera.core.phones import format_phone
-from cartera.customers import bulk, services
+from cartera.customers import bulk, panels, services
 from cartera.customers.filters import CustomerFilter
 from cartera.customers.forms import (
     AddressForm,
@@ -81,7 +81,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     customer = get_object_or_404(customer_detail_queryset(user), pk=pk)
-    company = Company.load()
+    company = panels.company(request)
     missing = services.invoice_missing(customer)
     labels = {
         "kind": _("kind"),
@@ -94,7 +94,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         customer.reviewed_at is None
         or (timezone.now() - customer.reviewed_at).days > company.review_period_months * 30
     )
-    can_edit = Customer.objects.editable_by(user).filter(pk=pk).exists()
+    can_edit = panels.editable(request, customer, user)
     audit.record_access(
         by=user, object_type="customer", object_id=customer.pk, label=customer.code,
         customer_id=customer.pk,

@@ -242,12 +242,19 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def merge_panel(request: HttpRequest, customer: Customer, user: User) -> dict[str, Any]:
-    """Merges into or from this customer (one query), only with customers the user sees."""
+    """Merges into or from this customer, only with customers the user sees.
+
+    One light query for the many customers never merged; a second one, with the customers'
+    names, for the others.
+    """
+    involved = Merge.objects.filter(Q(survivor=customer) | Q(merged=customer))
+    if not involved.exists():
+        return {"merged_into": None, "merged_from": []}
     visible = Customer.objects.visible_to(user)
     merges = list(
-        Merge.objects.filter(Q(survivor=customer) | Q(merged=customer))
-        .filter(survivor__in=visible, merged__in=visible)
-        .select_related("survivor", "merged", "merged_by")[:20]
+        involved.filter(survivor__in=visible, merged__in=visible).select_related(
+            "survivor", "merged", "merged_by"
+        )[:20]
     )
     return {
         "merged_into": next((m for m in merges if m.merged_id == customer.pk), None),

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 
 from cartera.core.dates import add_months
+from cartera.customers import panels
 from cartera.customers.models import Customer
 from cartera.sales.models import OPEN_STATES, DocumentLine, DocumentType, SalesDocument
 
@@ -58,40 +59,44 @@ def _month_start(day: datetime.date) -> datetime.date:
 def purchase_history(customer: Customer, today: datetime.date | None = None) -> PurchaseHistory:
     today = today or timezone.localdate()
     invoices = SalesDocument.objects.invoices().filter(customer=customer).order_by()
-    summary = invoices.aggregate(n=Count("id"), total=Sum("total"), last=Max("issue_date"))
-    history = PurchaseHistory(
-        invoices=summary["n"] or 0,
-        total=summary["total"] or ZERO,
-        last_purchase=summary["last"],
+    # One query by year gives the totals too; a customer who never bought needs no more.
+    years = list(
+        invoices.values("year")
+        .annotate(total=Sum("total"), n=Count("id"), last=Max("issue_date"))
+        .order_by("-year")
     )
+    history = PurchaseHistory(
+        invoices=sum(row["n"] for row in years),
+        total=sum((row["total"] or ZERO for row in years), ZERO),
+        last_purchase=max((row["last"] for row in years), default=None),
+    )
+    history.years = [(row["year"], row["total"] or ZERO, row["n"]) for row in years]
+    first_month = add_months(_month_start(today), -(MONTHS - 1))
+    monthly: dict[datetime.date, Decimal] = {}
     if history.invoices:
         history.average_order = (history.total / history.invoices).quantize(Decimal("0.01"))
-    first_month = add_months(_month_start(today), -(MONTHS - 1))
-    monthly = {
-        _as_date(row["month"]): row["total"] or ZERO
-        for row in invoices.filter(issue_date__gte=first_month)
-        .annotate(month=TruncMonth("issue_date"))
-        .values("month")
-        .annotate(total=Sum("total"))
-    }
+        monthly = {
+            _as_date(row["month"]): row["total"] or ZERO
+            for row in invoices.filter(issue_date__gte=first_month)
+            .annotate(month=TruncMonth("issue_date"))
+            .values("month")
+            .annotate(total=Sum("total"))
+        }
+        history.products = list(
+            DocumentLine.objects.filter(
+                document__customer=customer, document__type=DocumentType.INVOICE
+            )
+            .exclude(document__state="cancelled")
+            .values("product_id", "product__code", "description")
+            .annotate(
+                quantity=Sum("quantity"), amount=Sum("amount"), last=Max("document__issue_date")
+            )
+            .order_by("-amount")[:TOP_PRODUCTS]  # type: ignore[arg-type]
+        )
     history.months = [
         (month, monthly.get(month, ZERO))
         for month in (add_months(first_month, i) for i in range(MONTHS))
     ]
-    history.years = [
-        (row["year"], row["total"] or ZERO, row["n"])
-        for row in invoices.values("year").annotate(total=Sum("total"), n=Count("id"))
-        .order_by("-year")
-    ]  # fmt: skip
-    history.products = list(
-        DocumentLine.objects.filter(
-            document__customer=customer, document__type=DocumentType.INVOICE
-        )
-        .exclude(document__state="cancelled")
-        .values("product_id", "product__code", "description")
-        .annotate(quantity=Sum("quantity"), amount=Sum("amount"), last=Max("document__issue_date"))
-        .order_by("-amount")[:TOP_PRODUCTS]  # type: ignore[arg-type]
-    )
     history.open_documents = list(
         SalesDocument.objects.filter(
             Q(type=DocumentType.QUOTE, state__in=OPEN_STATES)
@@ -130,14 +135,15 @@ def _bars(months: list[tuple[datetime.date, Decimal]]) -> tuple[list[Bar], Decim
 
 
 def purchase_history_panel(request: HttpRequest, customer: Any, user: Any) -> dict[str, Any]:
-    """Context of the ficha's Sales panel (six queries: the history and the right to sell)."""
+    """Context of the ficha's Sales panel: four queries at most (two when the customer never
+    bought); the right to sell and the company's rule are those the ficha already read."""
     from cartera.activities.services import may_get_new_work
 
     return {
         "customer": customer,
         "history": purchase_history(customer),
-        "can_sell": Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
-        and may_get_new_work(customer),
+        "can_sell": panels.editable(request, customer, user)
+        and may_get_new_work(customer, panels.company(request)),
         "chart_width": CHART_WIDTH,
         "chart_height": CHART_HEIGHT,
     }

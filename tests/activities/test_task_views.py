@@ -86,7 +86,16 @@ def test_the_panel_shows_open_tasks_with_overdue_in_red_and_the_last_done(owner:
     assert "overdue" not in _row(html, later) and "due-today" not in _row(html, later)
     assert "is-done" in _row(html, done) and "Pidió presupuesto" in html
     assert html.index("Atrasada") < html.index("De hoy") < html.index("Más tarde")
-    assert 'name="task-subject"' in html  # the new-task form
+    # the new-task form is fetched when opened (htmx), and is a page of its own without it
+    assert 'id="task-form-slot"' in html and 'name="task-subject"' not in html
+    fragment = _en(owner).get(
+        f"/tasks/customers/{customer.pk}/new/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="task-form-slot",
+    )
+    form_html = fragment.content.decode()
+    assert form_html.lstrip().startswith("<form") and 'name="task-subject"' in form_html
+    assert 'hx-target="#tasks-panel"' in form_html and "<html" not in form_html
 
 
 def test_a_reader_sees_the_tasks_but_no_form_or_buttons(owner: User, reader: User) -> None:
@@ -94,7 +103,7 @@ def test_a_reader_sees_the_tasks_but_no_form_or_buttons(owner: User, reader: Use
     _task(customer, owner, subject="Visible")
     html = _en(reader).get(f"/customers/{customer.pk}/").content.decode()
     assert "Visible" in html
-    assert 'name="task-subject"' not in html
+    assert 'name="task-subject"' not in html and "task-form-slot" not in html
     assert 'name="outcome"' not in html
 
 
