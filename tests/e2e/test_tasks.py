@@ -43,6 +43,7 @@ def test_a_task_created_on_the_ficha_is_done_from_the_agenda(page: Page, live_se
     panel.locator("input[name=task-subject]").fill("Llamar para la renovación")
     panel.locator("input[name=task-due_date]").fill(today.isoformat())
     panel.locator("input[name=task-due_time]").fill("10:30")
+    shot(page, "tasks-ficha-new-task-form")
     panel.locator("form.task-form button[type=submit]").click()
 
     # then the panel shows it in place (htmx), marked as due today
