@@ -91,6 +91,10 @@ _CHOICES: dict[str, set[str]] = {
     "language": {"es", "en", "pt", "ca", "eu", "gl", "fr", "de", "it"},
     "currency": set(CURRENCY_CODES),
 }
+# ``Choices.values`` builds a new list on every access; these are read for every channel.
+_CHANNEL_TYPES = frozenset(ChannelType.values)
+_CHANNEL_LABELS = frozenset(ChannelLabel.values)
+_ADDRESS_TYPES = frozenset(AddressType.values)
 
 
 class CustomerInvalid(ValidationError):
@@ -270,8 +274,37 @@ def validate_customer(
     return clean
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether any text in the data holds a NUL character (the common answer is no)."""
+    kind = value.__class__
+    if kind is dict:  # the usual containers first: ``isinstance`` with ABCs costs more
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    elif isinstance(value, str):
+        return "\x00" in value
+    elif isinstance(value, Mapping):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return False
+    for item in items:
+        kind = item.__class__
+        if kind is str:
+            if "\x00" in item:
+                return True
+        elif item is None or kind is int or kind is bool:
+            continue
+        elif _has_nul(item):
+            return True
+    return False
+
+
 def _paths_with_nul(value: Any, path: str = "") -> list[str]:
     """Field paths whose text holds a NUL character (no database stores it faithfully)."""
+    if not path and not _has_nul(value):
+        return []  # the paths are only spelled out when there is one to report
     if isinstance(value, str):
         return [path] if "\x00" in value else []
     if isinstance(value, Mapping):
@@ -391,9 +424,9 @@ def _clean_channel(clean: CleanCustomer, i: int, item: Mapping[str, Any], region
     kind, value = _text(item.get("type")), _text(item.get("value"))
     label = _text(item.get("label"))
     key = f"channels.{i}"
-    if kind not in ChannelType.values:
+    if kind not in _CHANNEL_TYPES:
         clean.error(f"{key}.type", _("Select a valid choice."))
-    if label and label not in ChannelLabel.values:
+    if label and label not in _CHANNEL_LABELS:
         clean.error(f"{key}.label", _("Select a valid choice."))
     if not value:
         clean.error(f"{key}.value", _("This field is required."))
@@ -426,7 +459,7 @@ def _clean_address(clean: CleanCustomer, i: int, item: Mapping[str, Any]) -> dic
         out["id"] = item["id"]
     key = f"addresses.{i}"
     out["type"] = out["type"] or AddressType.FISCAL
-    if out["type"] not in AddressType.values:
+    if out["type"] not in _ADDRESS_TYPES:
         clean.error(f"{key}.type", _("Select a valid choice."))
     country = out["country"] = out["country"].upper()
     if not country:

@@ -12,12 +12,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from cartera.core.models import Company
-from cartera.core.text import fold, squash
+from cartera.core.text import fold
 from cartera.customers.models import (
     Address,
     AddressType,
@@ -70,7 +70,7 @@ class BatchLookups(Lookups):
         """Read the customers holding any of these tax ids (as typed) in one query."""
         wanted: set[str] = set()
         for value in tax_ids:
-            compact = squash(value).upper()
+            compact = quick_squash(value).upper()
             if compact:
                 wanted.add(compact)
                 if len(compact) > 2 and compact[:2].isalpha():
@@ -120,6 +120,11 @@ def quick_fold(text: str) -> str:
     return " ".join(text.lower().split()) if text.isascii() else fold(text)
 
 
+def quick_squash(text: str) -> str:
+    """``squash``, with the fast path of ``quick_fold``."""
+    return _PUNCTUATION.sub("", quick_fold(text))
+
+
 def name_key(name: str) -> str:
     """A name as compared: folded, punctuation as spaces ("Ruiz, S.L." → "ruiz s l")."""
     return " ".join(_PUNCTUATION.sub(" ", quick_fold(name)).split())
@@ -133,33 +138,56 @@ def _numbers(folded: str) -> set[str]:
     return set(_DIGITS.findall(folded))
 
 
+class NameKey(NamedTuple):
+    """A name as the index compares it, worked out once for every look-up and addition."""
+
+    town: str  # the municipality, folded
+    folded: str  # ``name_key`` of the name
+    words: set[str]  # ``name_words``: the words that single it out
+    sorted: str  # its words sorted, what ``fuzz.token_sort_ratio`` compares
+
+    @classmethod
+    def of(cls, municipality: str, name: str) -> NameKey:
+        folded = name_key(name)
+        return cls(quick_fold(municipality), folded, name_words(folded),
+                   " ".join(sorted(folded.split())))  # fmt: skip
+
+
 class NameIndex:
-    """Names by municipality and word, to compare a new name with the few that share a word."""
+    """Names by municipality and word, to compare a new name with the few that share a word.
+
+    Names are kept with their words sorted, so comparing them is ``fuzz.ratio``: what
+    ``fuzz.token_sort_ratio`` computes after sorting both names' words on every comparison.
+    """
 
     def __init__(self) -> None:
         self.blocks: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
 
     def add(self, municipality: str, name: str, ref: int) -> None:
-        town, folded = quick_fold(municipality), name_key(name)
-        for word in name_words(folded):
-            block = self.blocks[(town, word)]
+        self.add_key(NameKey.of(municipality, name), ref)
+
+    def add_key(self, key: NameKey, ref: int) -> None:
+        for word in key.words:
+            block = self.blocks[(key.town, word)]
             if len(block) <= MAX_BLOCK:
-                block[ref] = folded
+                block[ref] = key.sorted
 
     def find(self, municipality: str, name: str) -> int | None:
-        town, folded = quick_fold(municipality), name_key(name)
+        return self.find_key(NameKey.of(municipality, name))
+
+    def find_key(self, key: NameKey) -> int | None:
         candidates: dict[int, str] = {}
-        for word in name_words(folded):
-            block = self.blocks.get((town, word))
+        for word in key.words:
+            block = self.blocks.get((key.town, word))
             if block and len(block) <= MAX_BLOCK:
                 candidates.update(block)
         if not candidates:
             return None
         found = process.extract(
-            folded, candidates, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_SCORE, limit=5
+            key.sorted, candidates, scorer=fuzz.ratio, score_cutoff=NAME_SCORE, limit=5
         )
         # "Obras 2000 SL" and "Obras 3000 SL" are two companies: numbers must agree.
-        numbers = _numbers(folded)
+        numbers = _numbers(key.folded)
         return next((int(ref) for other, _s, ref in found if _numbers(other) == numbers), None)
 
 
@@ -198,10 +226,12 @@ class Matcher:
         self._read_towns({k[2] for k in keys.values() if k[2]})
         matches: dict[int, Match] = {}
         for row, clean in rows:
-            found_match = self._match(row, clean, keys[row], owners)
+            town, name = keys[row][2:]
+            named = NameKey.of(town, name) if town and name else None
+            found_match = self._match(row, clean, keys[row], owners, named)
             if found_match is not None:
                 matches[row] = found_match
-            self._remember(row, clean, keys[row])
+            self._remember(row, clean, keys[row], named)
         return matches
 
     def _match(
@@ -210,8 +240,9 @@ class Matcher:
         clean: CleanCustomer,
         keys: tuple[list[str], list[str], str, str],
         owners: dict[tuple[str, str], int],
+        named: NameKey | None,
     ) -> Match | None:
-        emails, phones, town, name = keys
+        emails, phones, _town, name = keys
         tax = (str(clean.fields.get("tax_country") or ""), str(clean.fields.get("tax_id") or ""))
         if tax[1] and tax in self.file_tax:
             return Match("tax_id", tax[1], row=self.file_tax[tax])
@@ -225,17 +256,21 @@ class Matcher:
                 return Match("phone", phone, customer_id=owners[("phone", phone)])
             if phone in self.file_phone:
                 return Match("phone", phone, row=self.file_phone[phone])
-        if town and name:
-            if (customer_id := self.register_names.find(town, name)) is not None:
+        if named is not None:  # a town and a name
+            if (customer_id := self.register_names.find_key(named)) is not None:
                 return Match("name", name, customer_id=customer_id)
-            if (earlier := self.file_names.find(town, name)) is not None:
+            if (earlier := self.file_names.find_key(named)) is not None:
                 return Match("name", name, row=earlier)
         return None
 
     def _remember(
-        self, row: int, clean: CleanCustomer, keys: tuple[list[str], list[str], str, str]
+        self,
+        row: int,
+        clean: CleanCustomer,
+        keys: tuple[list[str], list[str], str, str],
+        named: NameKey | None,
     ) -> None:
-        emails, phones, town, name = keys
+        emails, phones, _town, _name = keys
         tax = (str(clean.fields.get("tax_country") or ""), str(clean.fields.get("tax_id") or ""))
         if tax[1]:
             self.file_tax.setdefault(tax, row)
@@ -243,8 +278,8 @@ class Matcher:
             self.file_email.setdefault(email, row)
         for phone in phones:
             self.file_phone.setdefault(phone, row)
-        if town and name:
-            self.file_names.add(town, name, row)
+        if named is not None:
+            self.file_names.add_key(named, row)
 
     def _read_towns(self, towns: set[str]) -> None:
         """Load the register's names in municipalities not read yet (one query)."""

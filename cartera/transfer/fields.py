@@ -196,6 +196,8 @@ _fold = lru_cache(maxsize=8192)(fold)
 
 def as_text(value: Any) -> str:
     """A cell as text: whole numbers without '.0', dates as dd/mm/yyyy."""
+    if value.__class__ is str:  # every cell of a CSV file
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -12,10 +12,12 @@ all-or-nothing).
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,12 +180,30 @@ def _stop_requested(batch: Import) -> bool:
     return bool(Import.objects.filter(pk=batch.pk, cancel_requested=True).exists())
 
 
+GC_YOUNG = 50_000  # allocations between two collections of young objects during a pass
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect cyclic garbage less often while a pass runs: it makes millions of short-lived
+    objects, freed as they go, while what it keeps (the file's keys, the register's names)
+    grows, and the collector's default pace (every 700 allocations) spent more time going over
+    them than it freed. Cycles are still collected, in fewer, larger rounds."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_YOUNG), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def check_file(batch: Import, *, by: User, progress: Callable[[int], None] | None = None) -> None:
     """The dry run: count valid, invalid and duplicate rows, keep the report. Writes no customer."""
     checker = Checker(batch, by=by)
     kept = checked.Writer()
     try:
-        _check_file(batch, checker, kept, progress)
+        with _fewer_collections():
+            _check_file(batch, checker, kept, progress)
     except BaseException:
         kept.discard()
         raise
@@ -288,6 +308,11 @@ def _attach_duplicates(duplicates: list[dict[str, Any]], by: User) -> None:
 def run_import(batch: Import, *, by: User, progress: Callable[[int], None] | None = None) -> None:
     """Write the file's valid rows, chunk by chunk from ``batch.next_row`` (resumable): the
     rows as the check left them, or checked again when that cannot be trusted any more."""
+    with _fewer_collections():
+        _run_import(batch, by=by, progress=progress)
+
+
+def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | None) -> None:
     kept = checked.read(batch, by)
     if kept is not None:
         for next_row, stored in kept:

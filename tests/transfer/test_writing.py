@@ -1,0 +1,58 @@
+"""The bulk writer gives imported customers what the register's own services give them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cartera.audit import services as audit
+from cartera.audit.models import Action, AuditEvent
+from cartera.customers.models import Customer
+from cartera.customers.services import AUDITED_FIELDS
+from cartera.transfer.duplicates import NameIndex
+from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row
+from tests.transfer.helpers import imported
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_text_and_history_as_the_model_builds_them(owner: Any) -> None:
+    # given rows with accents, upper case, a contact person and tax ids written loosely
+    headers = [*SPANISH_HEADERS, "Nombre comercial", "Persona de contacto", "Email contacto"]
+    rows = [
+        headers,
+        [*spanish_row(1, name="ÓPTICAS  Peña Müller 1 SL"), "Ñandú Óptica", "Íñigo Ruiz Peña",
+         "inigo@cliente1.example"],
+        [*spanish_row(2, tax_id=f"es-{spanish_row(2)[1]}"), "", "Ana", ""],
+    ]  # fmt: skip
+    # when the file is imported
+    batch = imported("a.csv", csv_bytes(rows), owner)
+    # then each customer's search text is what the model builds from what was written
+    assert batch.created_count == 2, batch.errors
+    for customer in Customer.objects.filter(code__in=_codes(batch)):
+        assert customer.search_text == customer.build_search_text()
+        # and the history holds every field that has a value, as the audit diff makes it
+        event = AuditEvent.objects.get(customer_id=customer.pk, action=Action.IMPORT)
+        expected = audit.diff({}, audit.snapshot(customer, AUDITED_FIELDS["customer"]))
+        fields = set(expected) - {"reviewed_at"}  # the clock's, to the microsecond
+        assert {k: v for k, v in event.changes.items() if k in fields} == {
+            k: v for k, v in audit.plain(expected).items() if k in fields
+        }
+    assert "inigo ruiz pena" in Customer.objects.get(trade_name="Ñandú Óptica").search_text
+
+
+def _codes(batch: Any) -> list[str]:
+    return list(batch.rows.values_list("customer__code", flat=True))
+
+
+def test_similar_names_are_found_whatever_the_order_of_their_words() -> None:
+    # given a register name and a file name with the same words in another order
+    index = NameIndex()
+    index.add("Madrid", "Talleres Ruiz Mecánicos SL", 7)
+    index.add("Madrid", "Obras 2000 Norte SL", 8)
+    # then the words' order does not matter, the town does and the numbers must agree
+    assert index.find("madrid", "Mecánicos Talleres Ruiz, S.L.") == 7
+    assert index.find("Sevilla", "Mecánicos Talleres Ruiz, S.L.") is None
+    assert index.find("Madrid", "Norte Obras 2000 SL") == 8
+    assert index.find("Madrid", "Norte Obras 3000 SL") is None
