@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Without a mail server configured, `make run` keeps the e-mails it would send in var/mail/.
-run: export EMAIL_URL ?= file://$(CURDIR)/var/mail
+run: export EMAIL_URL := $(if $(strip $(EMAIL_URL)$(EMAIL_HOST)$(EMAIL_BACKEND)),$(EMAIL_URL),file://$(CURDIR)/var/mail)
 run: install
 	$(BIN)/cartera migrate --noinput -v0
 	$(BIN)/cartera demo --if-empty
@@ -30,7 +30,7 @@ run: install
 	@echo "  Log in as admin / admin (change the password under your name, top right)."
 	@echo "  Salespeople of the demo: lucia, mateo, valentina... with password demo-cartera."
 	@echo "  Background jobs run in 'cartera worker', started beside the server."
-	@echo "  E-mails (the daily digest) are saved in var/mail/, not sent: set EMAIL_URL to send them."
+	@$(if $(filter file://$(CURDIR)/var/mail,$(EMAIL_URL)),echo "  E-mails (the daily digest) are saved in var/mail/ and not sent; set EMAIL_URL to send them.",true)
 	@echo ""
 	@# The worker runs in the background and is stopped (SIGTERM) when the server stops.
 	$(BIN)/cartera worker & worker=$$!; \

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from cartera.accounts.models import User
 from cartera.activities import services
@@ -121,7 +122,7 @@ def _render_panel(
     changed: bool = False,
     **extra: Any,
 ) -> HttpResponse:
-    """The Tasks panel; after a change, the timeline too (swapped out of band by htmx)."""
+    """The Tasks panel; after a change, the timeline's entries too (swapped out of band)."""
     user = _user(request)
     context = tasks_panel(request, customer, user, **extra)
     response = render(
@@ -132,7 +133,7 @@ def _render_panel(
     )
     if changed:
         timeline = render_to_string(
-            "activities/_timeline_panel.html",
+            "activities/_timeline_entries.html",
             {"panel": timeline_panel(request, customer, user), "customer": customer, "oob": True},
             request=request,
         )
@@ -144,6 +145,7 @@ def _render_panel(
 
 
 @login_required
+@vary_on_headers("HX-Request", "HX-Target")
 def customer_task_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A new task for one customer: the panel's inline form posts here; GET is the page."""
     user = _user(request)

@@ -32,9 +32,10 @@ def email_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         if parts.scheme == "console":
             return found
         if parts.scheme == "file":
-            # file:///absolute/folder: each message is saved there as a file, nothing is sent
-            folder = unquote(parts.path)
-            if parts.netloc not in ("", "localhost") or not folder.startswith("/"):
+            # file:///absolute/folder: each message is saved there as a file, nothing is sent.
+            # The folder is what follows file:// as written (a '#' or '?' is part of it).
+            folder = unquote(url.split("://", 1)[1].removeprefix("localhost"))
+            if not folder.startswith("/") or folder.strip("/") == "":
                 raise ValueError(f"EMAIL_URL file:// needs an absolute folder: {url}")
             return found | {"EMAIL_BACKEND": FILES, "EMAIL_FILE_PATH": folder}
         if parts.scheme not in {"smtp", "smtps"}:

@@ -57,10 +57,11 @@ def editable(request: HttpRequest, customer: Any, user: Any) -> bool:
     """Whether ``user`` may edit ``customer``: one query per request, whoever asks first."""
     from cartera.customers.models import Customer
 
-    known: dict[int, bool] = request.__dict__.setdefault("_cartera_editable", {})
-    if customer.pk not in known:
-        known[customer.pk] = Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
-    return known[customer.pk]
+    known: dict[tuple[Any, Any], bool] = request.__dict__.setdefault("_cartera_editable", {})
+    key = (getattr(user, "pk", None), customer.pk)
+    if key not in known:
+        known[key] = Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
+    return known[key]
 
 
 def company(request: HttpRequest) -> Company:

@@ -1,7 +1,8 @@
 """Purchase history of a customer: the ficha's panel and the API's figures.
 
-Five queries whatever the customer bought: the invoices' totals, the last twelve months,
-the years, the products bought and the open quotes and orders.
+Four queries whatever the customer bought: the years (which give the totals too), the last
+twelve months, the products bought, and the open quotes and orders; a customer who never
+bought needs only the first and the last.
 """
 
 from __future__ import annotations

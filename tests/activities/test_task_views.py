@@ -98,6 +98,21 @@ def test_the_panel_shows_open_tasks_with_overdue_in_red_and_the_last_done(owner:
     assert 'hx-target="#tasks-panel"' in form_html and "<html" not in form_html
 
 
+def test_the_new_task_form_is_not_given_to_a_reader_nor_to_who_cannot_see_the_customer(
+    owner: User, reader: User, outsider: User, team_visibility: Any
+) -> None:
+    customer = make_customer(owner)
+    reader.team = owner.team  # sees the team's customers, may not write
+    reader.save()
+    asked = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "task-form-slot"}
+    url = f"/tasks/customers/{customer.pk}/new/"
+    assert _en(reader).get(url, **asked).status_code == 403
+    assert _en(outsider).get(url, **asked).status_code == 404
+    # the fragment and the full page share a URL: caches must tell them apart
+    response = _en(owner).get(url, **asked)
+    assert response.status_code == 200 and "HX-Target" in response["Vary"]
+
+
 def test_a_reader_sees_the_tasks_but_no_form_or_buttons(owner: User, reader: User) -> None:
     customer = make_customer(owner)
     _task(customer, owner, subject="Visible")
@@ -180,7 +195,7 @@ def test_a_task_created_from_the_panel_with_htmx_comes_back_in_the_panel(owner: 
     assert html.lstrip().startswith("<article") and "Desde el panel" in html
     assert Task.objects.filter(subject="Desde el panel").exists()
     # and the timeline, swapped out of band, already tells of the new task
-    timeline = html[html.index('id="timeline" hx-swap-oob="true"') :]
+    timeline = html[html.index('id="timeline-entries" hx-swap-oob="true"') :]
     assert "Desde el panel" in timeline
 
 
@@ -262,7 +277,7 @@ def test_done_from_the_panel_with_an_outcome(owner: User) -> None:
     task.refresh_from_db()
     assert task.outcome == "Firmado" and task.done_by == owner
     # the timeline beside the panel is refreshed with the task's outcome
-    assert "Firmado" in html[html.index('id="timeline" hx-swap-oob="true"') :]
+    assert "Firmado" in html[html.index('id="timeline-entries" hx-swap-oob="true"') :]
 
 
 # --- Access -----------------------------------------------------------------------------

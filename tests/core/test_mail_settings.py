@@ -49,8 +49,11 @@ def test_a_file_url_saves_messages_in_a_folder(tmp_path: Path) -> None:
         mail.send_mail("Resumen del día", "Tres tareas", None, ["lucia@example.com"])
     (saved,) = (tmp_path / "correo local").iterdir()
     assert "Tres tareas" in saved.read_text() and "lucia@example.com" in saved.read_text()
-    with pytest.raises(ValueError, match="absolute"):
-        email_settings({"EMAIL_URL": "file://var/mail"})
+    odd = email_settings({"EMAIL_URL": "file://localhost/srv/casa #2?/mail"})
+    assert odd["EMAIL_FILE_PATH"] == "/srv/casa #2?/mail"
+    for wrong in ("file://var/mail", "file:///"):
+        with pytest.raises(ValueError, match="absolute"):
+            email_settings({"EMAIL_URL": wrong})
 
 
 def test_separate_variables() -> None:
