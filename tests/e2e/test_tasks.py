@@ -51,6 +51,10 @@ def test_a_task_created_on_the_ficha_is_done_from_the_agenda(page: Page, live_se
     expect(panel.locator("li.due-today")).to_contain_text("Llamar para la renovación")
     task = Task.objects.get(subject="Llamar para la renovación")
     assert (task.assignee, task.due_date, task.due_time) == (user, today, datetime.time(10, 30))
+    # and the timeline below tells of it without reloading the page
+    expect(page.locator("#timeline-entries li.entry").first).to_contain_text(
+        "Llamar para la renovación"
+    )
     shot(page, "tasks-ficha-panel")
 
     # when they open the agenda from the menu and mark it done
