@@ -3,15 +3,22 @@
 A row is a duplicate of a customer with the same tax id in the same country (the validator
 finds those), the same e-mail or phone (normalised as the register stores them), or a very
 similar name in the same municipality (rapidfuzz ``token_sort_ratio`` of the folded names).
-Each chunk costs one query per kind of key, never one per row.
+Each chunk costs one query per kind of key, never one per row. The keys of the file's rows
+already checked are kept in a private temporary SQLite database (``FileKeys``), not in memory:
+a file of a million rows would otherwise hold about a gigabyte of them.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import tempfile
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -181,14 +188,201 @@ class NameIndex:
             block = self.blocks.get((key.town, word))
             if block and len(block) <= MAX_BLOCK:
                 candidates.update(block)
-        if not candidates:
-            return None
-        found = process.extract(
-            key.sorted, candidates, scorer=fuzz.ratio, score_cutoff=NAME_SCORE, limit=5
-        )
-        # "Obras 2000 SL" and "Obras 3000 SL" are two companies: numbers must agree.
-        numbers = _numbers(key.folded)
-        return next((int(ref) for other, _s, ref in found if _numbers(other) == numbers), None)
+        return _closest(key, candidates)
+
+
+def _closest(key: NameKey, candidates: dict[int, str]) -> int | None:
+    """The first of the candidates (in their order) very similar to the name, numbers agreeing."""
+    if not candidates:
+        return None
+    found = process.extract(
+        key.sorted, candidates, scorer=fuzz.ratio, score_cutoff=NAME_SCORE, limit=5
+    )
+    # "Obras 2000 SL" and "Obras 3000 SL" are two companies: numbers must agree.
+    numbers = _numbers(key.folded)
+    return next((int(ref) for other, _s, ref in found if _numbers(other) == numbers), None)
+
+
+def _block(town: str, word: str) -> str:
+    """A ``NameIndex`` block's key as one string; words have no spaces, so it is unambiguous."""
+    return f"{word} {town}"
+
+
+def _batches(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """Lists of at most ``size`` values: SQLite may allow as few as 999 variables a query."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+_SCHEMA = """
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+PRAGMA cache_size = -16000;
+CREATE TABLE tax (id TEXT NOT NULL, country TEXT NOT NULL, row INTEGER NOT NULL,
+                  PRIMARY KEY (id, country)) WITHOUT ROWID;
+CREATE TABLE email (value TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE phone (value TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE block (key TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE name (key TEXT NOT NULL, seq INTEGER NOT NULL, row INTEGER NOT NULL,
+                   sorted TEXT NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
+"""
+
+
+def _discard(db: sqlite3.Connection, path: str) -> None:
+    db.close()
+    Path(path).unlink(missing_ok=True)
+
+
+class ChunkKeys:
+    """The file's keys a chunk's rows can meet: those of earlier chunks, read for the whole
+    chunk, and those of the chunk's own rows, added row by row as they are checked.
+
+    Answers as if every key of the file were in memory: the first row of a key wins, and a
+    name block (``NameIndex``) keeps its first ``MAX_BLOCK + 1`` names and is ignored once it
+    has more than ``MAX_BLOCK``.
+    """
+
+    def __init__(
+        self,
+        tax: dict[tuple[str, str], int],
+        email: dict[str, int],
+        phone: dict[str, int],
+        blocks: dict[str, dict[int, str] | None],
+    ) -> None:
+        self.tax = tax
+        self.email = email
+        self.phone = phone
+        self.blocks = blocks  # None: a block already too big in an earlier chunk
+        self.stored_sizes = {key: len(block) for key, block in blocks.items() if block}
+        self.new_tax: list[tuple[str, str, int]] = []
+        self.new_email: list[tuple[str, int]] = []
+        self.new_phone: list[tuple[str, int]] = []
+        self.touched: dict[str, None] = {}  # blocks added to, in order
+
+    def add_tax(self, tax: tuple[str, str], row: int) -> None:
+        if tax not in self.tax:
+            self.tax[tax] = row
+            self.new_tax.append((tax[1], tax[0], row))
+
+    def add_email(self, email: str, row: int) -> None:
+        if email not in self.email:
+            self.email[email] = row
+            self.new_email.append((email, row))
+
+    def add_phone(self, phone: str, row: int) -> None:
+        if phone not in self.phone:
+            self.phone[phone] = row
+            self.new_phone.append((phone, row))
+
+    def add_name(self, key: NameKey, ref: int) -> None:
+        for word in key.words:
+            name = _block(key.town, word)
+            block = self.blocks.setdefault(name, {})
+            if block is not None and len(block) <= MAX_BLOCK:
+                block[ref] = key.sorted
+                self.touched[name] = None
+
+    def find_name(self, key: NameKey) -> int | None:
+        candidates: dict[int, str] = {}
+        for word in key.words:
+            block = self.blocks.get(_block(key.town, word))
+            if block and len(block) <= MAX_BLOCK:
+                candidates.update(block)
+        return _closest(key, candidates)
+
+
+class FileKeys:
+    """The keys of a file's rows already checked, in a private temporary SQLite database that
+    is deleted when closed (or when this object is garbage-collected)."""
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+        self._closer: weakref.finalize[Any, Any] | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:  # made on first use: a run without valid rows needs no file
+            handle, path = tempfile.mkstemp(prefix="cartera-import-", suffix=".sqlite3")
+            os.close(handle)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._closer = weakref.finalize(self, _discard, self._db, path)
+            self._db.executescript(_SCHEMA)
+        return self._db
+
+    def close(self) -> None:
+        """Delete the database; the object can be used again (with no keys)."""
+        if self._closer is not None:
+            self._closer()
+        self._db = self._closer = None
+
+    def read(
+        self,
+        taxes: Iterable[tuple[str, str]],
+        emails: Iterable[str],
+        phones: Iterable[str],
+        blocks: Iterable[str],
+    ) -> ChunkKeys:
+        """The stored keys among these, one query per kind of key (and per 500 keys)."""
+        tax = {
+            (country, tax_id): row
+            for batch in _batches({t[1] for t in taxes})
+            for tax_id, country, row in self._select("SELECT id, country, row FROM tax", batch)
+        }
+        email = dict(self._pairs("SELECT value, row FROM email", emails))
+        phone = dict(self._pairs("SELECT value, row FROM phone", phones))
+        sizes = dict(self._pairs("SELECT key, size FROM block", blocks, column="key"))
+        found: dict[str, dict[int, str] | None] = {
+            key: None if size > MAX_BLOCK else {} for key, size in sizes.items()
+        }
+        live = sorted(key for key, size in sizes.items() if size <= MAX_BLOCK)
+        for batch in _batches(live):
+            select = "SELECT key, row, sorted FROM name"
+            for key, row, sort in self._select(select, batch, column="key", order="key, seq"):
+                block = found[key]
+                assert block is not None
+                block[row] = sort
+        return ChunkKeys(tax, email, phone, found)
+
+    def write(self, chunk: ChunkKeys) -> None:
+        """Store the keys the chunk's rows added, in one transaction."""
+        sizes: list[tuple[str, int]] = []
+        full: list[tuple[str]] = []
+        names: list[tuple[str, int, int, str]] = []
+        for key in chunk.touched:
+            block = chunk.blocks[key]
+            assert block is not None
+            sizes.append((key, len(block)))
+            if len(block) > MAX_BLOCK:  # never read again: its names are of no more use
+                full.append((key,))
+            else:
+                start = chunk.stored_sizes.get(key, 0)
+                added = list(block.items())[start:]
+                names.extend((key, start + i, row, sort) for i, (row, sort) in enumerate(added))
+        db = self.db
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO tax VALUES (?, ?, ?)", chunk.new_tax)
+        db.executemany("INSERT OR IGNORE INTO email VALUES (?, ?)", chunk.new_email)
+        db.executemany("INSERT OR IGNORE INTO phone VALUES (?, ?)", chunk.new_phone)
+        db.executemany("INSERT OR REPLACE INTO block VALUES (?, ?)", sizes)
+        db.executemany("DELETE FROM name WHERE key = ?", full)
+        db.executemany("INSERT INTO name VALUES (?, ?, ?, ?)", names)
+        db.execute("COMMIT")
+
+    def _pairs(
+        self, select: str, values: Iterable[str], *, column: str = "value"
+    ) -> Iterator[tuple[str, int]]:
+        for batch in _batches(set(values)):
+            yield from self._select(select, batch, column=column)
+
+    def _select(
+        self, select: str, batch: list[Any], *, column: str = "id", order: str = ""
+    ) -> list[Any]:
+        if not batch or self._db is None:  # nothing stored yet
+            return []
+        marks = ", ".join("?" * len(batch))
+        sql = f"{select} WHERE {column} IN ({marks})" + (f" ORDER BY {order}" if order else "")
+        return self._db.execute(sql, batch).fetchall()
 
 
 def _keys(clean: CleanCustomer) -> tuple[list[str], list[str], str, str]:
@@ -199,16 +393,21 @@ def _keys(clean: CleanCustomer) -> tuple[list[str], list[str], str, str]:
     return emails, phones, town, str(clean.fields.get("legal_name") or "")
 
 
+def _tax(clean: CleanCustomer) -> tuple[str, str]:
+    return (str(clean.fields.get("tax_country") or ""), str(clean.fields.get("tax_id") or ""))
+
+
 class Matcher:
     """Finds the duplicates of a run's rows; remembers the file's rows across chunks."""
 
     def __init__(self) -> None:
-        self.file_tax: dict[tuple[str, str], int] = {}
-        self.file_email: dict[str, int] = {}
-        self.file_phone: dict[str, int] = {}
-        self.file_names = NameIndex()
+        self.file_keys = FileKeys()
         self.register_names = NameIndex()
         self.towns_read: set[str] = set()
+
+    def close(self) -> None:
+        """Forget the file's rows and delete their database."""
+        self.file_keys.close()
 
     def match_chunk(self, rows: Sequence[tuple[int, CleanCustomer]]) -> dict[int, Match]:
         """{row: match} for the rows (already valid) that duplicate something."""
@@ -224,14 +423,20 @@ class Matcher:
             for kind, value, customer_id in found:
                 owners.setdefault((kind, value.lower() if kind == "email" else value), customer_id)
         self._read_towns({k[2] for k in keys.values() if k[2]})
+        named = {row: NameKey.of(k[2], k[3]) if k[2] and k[3] else None for row, k in keys.items()}
+        seen = self.file_keys.read(
+            taxes=[_tax(clean) for _row, clean in rows],
+            emails=emails,
+            phones=phones,
+            blocks={_block(n.town, w) for n in named.values() if n is not None for w in n.words},
+        )
         matches: dict[int, Match] = {}
         for row, clean in rows:
-            town, name = keys[row][2:]
-            named = NameKey.of(town, name) if town and name else None
-            found_match = self._match(row, clean, keys[row], owners, named)
+            found_match = self._match(row, clean, keys[row], owners, named[row], seen)
             if found_match is not None:
                 matches[row] = found_match
-            self._remember(row, clean, keys[row], named)
+            self._remember(row, clean, keys[row], named[row], seen)
+        self.file_keys.write(seen)
         return matches
 
     def _match(
@@ -241,25 +446,26 @@ class Matcher:
         keys: tuple[list[str], list[str], str, str],
         owners: dict[tuple[str, str], int],
         named: NameKey | None,
+        seen: ChunkKeys,
     ) -> Match | None:
         emails, phones, _town, name = keys
-        tax = (str(clean.fields.get("tax_country") or ""), str(clean.fields.get("tax_id") or ""))
-        if tax[1] and tax in self.file_tax:
-            return Match("tax_id", tax[1], row=self.file_tax[tax])
+        tax = _tax(clean)
+        if tax[1] and tax in seen.tax:
+            return Match("tax_id", tax[1], row=seen.tax[tax])
         for email in emails:
             if ("email", email) in owners:
                 return Match("email", email, customer_id=owners[("email", email)])
-            if email in self.file_email:
-                return Match("email", email, row=self.file_email[email])
+            if email in seen.email:
+                return Match("email", email, row=seen.email[email])
         for phone in phones:
             if ("phone", phone) in owners:
                 return Match("phone", phone, customer_id=owners[("phone", phone)])
-            if phone in self.file_phone:
-                return Match("phone", phone, row=self.file_phone[phone])
+            if phone in seen.phone:
+                return Match("phone", phone, row=seen.phone[phone])
         if named is not None:  # a town and a name
             if (customer_id := self.register_names.find_key(named)) is not None:
                 return Match("name", name, customer_id=customer_id)
-            if (earlier := self.file_names.find_key(named)) is not None:
+            if (earlier := seen.find_name(named)) is not None:
                 return Match("name", name, row=earlier)
         return None
 
@@ -269,17 +475,18 @@ class Matcher:
         clean: CleanCustomer,
         keys: tuple[list[str], list[str], str, str],
         named: NameKey | None,
+        seen: ChunkKeys,
     ) -> None:
         emails, phones, _town, _name = keys
-        tax = (str(clean.fields.get("tax_country") or ""), str(clean.fields.get("tax_id") or ""))
+        tax = _tax(clean)
         if tax[1]:
-            self.file_tax.setdefault(tax, row)
+            seen.add_tax(tax, row)
         for email in emails:
-            self.file_email.setdefault(email, row)
+            seen.add_email(email, row)
         for phone in phones:
-            self.file_phone.setdefault(phone, row)
+            seen.add_phone(phone, row)
         if named is not None:
-            self.file_names.add_key(named, row)
+            seen.add_name(named, row)
 
     def _read_towns(self, towns: set[str]) -> None:
         """Load the register's names in municipalities not read yet (one query)."""

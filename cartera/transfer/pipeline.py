@@ -207,6 +207,8 @@ def check_file(batch: Import, *, by: User, progress: Callable[[int], None] | Non
     except BaseException:
         kept.discard()
         raise
+    finally:
+        checker.matcher.close()  # the file's keys, kept on disk while the pass ran
     checked.forget(batch)
     options = {**batch.options, "checked": kept.save(batch, by)}
     _set(batch, options=options)
@@ -330,12 +332,15 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
         _set(batch, options={k: v for k, v in batch.options.items() if k != "checked"})
         return
     checker = Checker(batch, by=by)
-    for chunk in _chunks(batch, start=batch.next_row):
-        if _stop_requested(batch):
-            raise Cancelled
-        _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
-        if progress:
-            progress(batch.next_row)
+    try:
+        for chunk in _chunks(batch, start=batch.next_row):
+            if _stop_requested(batch):
+                raise Cancelled
+            _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
+            if progress:
+                progress(batch.next_row)
+    finally:
+        checker.matcher.close()
 
 
 def _write_chunk(batch: Import, items: list[Checked], next_row: int, *, by: User) -> None:
