@@ -299,19 +299,32 @@ def _save_lines(document: SalesDocument, lines: list[DocumentLine]) -> None:
     document.save(update_fields=["subtotal", "tax_total", "total", "updated_at"])
 
 
-def _timeline(document: SalesDocument, by: User, what: str) -> None:
-    total = number_format(document.total, decimal_pos=2, use_l10n=True, force_grouping=True)
+def _audit(document: SalesDocument, by: User, action: str, changes: dict[str, Any]) -> None:
+    """The document's event in the history."""
+    audit.record(
+        action=action,
+        object_type="sales_document",
+        object_id=document.pk,
+        label=document.code,
+        customer_id=document.customer_id,
+        by=by,
+        changes=changes,
+    )
+
+
+def _timeline(document: SalesDocument, by: User, text: str, **extra: Any) -> None:
+    """The document's line in the customer's timeline."""
     add_entry(
         document.customer_id,
         EntryKind.SALE,
         by=by,
         data={
-            "text": f"{what} {document.code} · {total} {document.currency}",
+            "text": text,
             "document": document.pk,
             "type": document.type,
             "code": document.code,
             "state": document.state,
-            "total": str(document.total),
+            **extra,
         },
     )
 
@@ -380,16 +393,13 @@ def create_document(
         **fields,
     )
     _save_lines(document, built)
-    audit.record(
-        action=Action.CREATE,
-        object_type="sales_document",
-        object_id=document.pk,
-        label=document.code,
-        customer_id=customer.pk,
-        by=by,
-        changes={"total": [None, str(document.total)]},
-    )
-    _timeline(document, by, _what(doc_type, "create"))
+    _audit(document, by, Action.CREATE, {"total": [None, str(document.total)]})
+    total = number_format(document.total, decimal_pos=2, use_l10n=True, force_grouping=True)
+    what = _what(doc_type, "create")
+    _timeline(
+        document, by, f"{what} {document.code} · {total} {document.currency}",
+        total=str(document.total),
+    )  # fmt: skip
     _after_invoice(document)
     return document
 
@@ -435,15 +445,7 @@ def update_document(
         _save_lines(document, built)
     changes = audit.diff(before, audit.snapshot(document, [*fields, "total"]))
     if changes:
-        audit.record(
-            action=Action.UPDATE,
-            object_type="sales_document",
-            object_id=document.pk,
-            label=document.code,
-            customer_id=document.customer_id,
-            by=by,
-            changes=changes,
-        )
+        _audit(document, by, Action.UPDATE, changes)
     _after_invoice(document)
     return document
 
@@ -457,26 +459,9 @@ def change_state(*, document: SalesDocument, to: str, by: User) -> SalesDocument
     old = document.state
     document.state = to
     document.save(update_fields=["state", "updated_at"])
-    audit.record(
-        action=Action.UPDATE,
-        object_type="sales_document",
-        object_id=document.pk,
-        label=document.code,
-        customer_id=document.customer_id,
-        by=by,
-        changes={"state": [old, to]},
-    )
-    add_entry(
-        document.customer_id,
-        EntryKind.SALE,
-        by=by,
-        data={
-            "text": f"{document.code}: {DocumentState(old).label} → {DocumentState(to).label}",
-            "document": document.pk,
-            "type": document.type,
-            "code": document.code,
-            "state": to,
-        },
+    _audit(document, by, Action.UPDATE, {"state": [old, to]})
+    _timeline(
+        document, by, f"{document.code}: {DocumentState(old).label} → {DocumentState(to).label}"
     )
     _after_invoice(document)
     return document
@@ -519,14 +504,6 @@ def convert_document(
     done = DocumentState.ACCEPTED if document.type == DocumentType.QUOTE else DocumentState.INVOICED
     if document.state != done:
         SalesDocument.objects.filter(pk=document.pk).update(state=done)
-        audit.record(
-            action=Action.UPDATE,
-            object_type="sales_document",
-            object_id=document.pk,
-            label=document.code,
-            customer_id=document.customer_id,
-            by=by,
-            changes={"state": [document.state, done]},
-        )
+        _audit(document, by, Action.UPDATE, {"state": [document.state, done]})
     document.refresh_from_db()
     return new
