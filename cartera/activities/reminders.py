@@ -102,22 +102,30 @@ def _birthdays(today: datetime.date) -> Iterator[Reminder]:
         )
 
 
+def _for_owners(
+    customers: QuerySet[Customer], kind: str, today: datetime.date, key: str
+) -> Iterator[Reminder]:
+    """A reminder of ``kind`` for each customer's owner, due today; ``key`` is a format with
+    ``{customer}`` (one reminder per key, ever)."""
+    rows = customers.values_list("pk", "owner_id").order_by("pk")
+    for customer_id, owner_id in rows.iterator(chunk_size=BATCH_SIZE):
+        yield Reminder(
+            user_id=owner_id,
+            customer_id=customer_id,
+            kind=kind,
+            due_date=today,
+            key=key.format(customer=customer_id),
+        )
+
+
 def _anniversaries(today: datetime.date) -> Iterator[Reminder]:
     customers = (
         _customers()
         .filter(_same_day("client_since", today), stage=Stage.CLIENT)
         .filter(client_since__year__lt=today.year)
-        .values_list("pk", "owner_id")
-        .order_by("pk")
     )
-    for customer_id, owner_id in customers.iterator(chunk_size=BATCH_SIZE):
-        yield Reminder(
-            user_id=owner_id,
-            customer_id=customer_id,
-            kind=ReminderKind.ANNIVERSARY,
-            due_date=today,
-            key=f"anniversary:{customer_id}:{today.year}",
-        )
+    key = f"anniversary:{{customer}}:{today.year}"
+    return _for_owners(customers, ReminderKind.ANNIVERSARY, today, key)
 
 
 def _reviews(today: datetime.date, months: int) -> Iterator[Reminder]:
@@ -129,17 +137,9 @@ def _reviews(today: datetime.date, months: int) -> Iterator[Reminder]:
         _customers()
         .filter(Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=limit))
         .exclude(_open_reminder(ReminderKind.REVIEW))
-        .values_list("pk", "owner_id")
-        .order_by("pk")
     )
-    for customer_id, owner_id in customers.iterator(chunk_size=BATCH_SIZE):
-        yield Reminder(
-            user_id=owner_id,
-            customer_id=customer_id,
-            kind=ReminderKind.REVIEW,
-            due_date=today,
-            key=f"review:{customer_id}:{months}m{window}",
-        )
+    key = f"review:{{customer}}:{months}m{window}"
+    return _for_owners(customers, ReminderKind.REVIEW, today, key)
 
 
 def _follow_ups(today: datetime.date) -> Iterator[Reminder]:
@@ -150,17 +150,9 @@ def _follow_ups(today: datetime.date) -> Iterator[Reminder]:
         .filter(follow_up=True)
         .exclude(open_task)
         .exclude(_open_reminder(ReminderKind.FOLLOW_UP))
-        .values_list("pk", "owner_id")
-        .order_by("pk")
     )
-    for customer_id, owner_id in customers.iterator(chunk_size=BATCH_SIZE):
-        yield Reminder(
-            user_id=owner_id,
-            customer_id=customer_id,
-            kind=ReminderKind.FOLLOW_UP,
-            due_date=today,
-            key=f"follow_up:{customer_id}:{year}-W{week:02d}",
-        )
+    key = f"follow_up:{{customer}}:{year}-W{week:02d}"
+    return _for_owners(customers, ReminderKind.FOLLOW_UP, today, key)
 
 
 def generate_reminders(today: datetime.date) -> dict[str, int]:
