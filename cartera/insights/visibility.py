@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import QuerySet
 
-from cartera.core.models import Company, VisibilityMode
+from cartera.customers.models import own_portfolio
 
 Q_ = TypeVar("Q_", bound=QuerySet[Any])
 
@@ -27,8 +27,4 @@ def visible_rows(rows: Q_, user: Any) -> Q_:
     unblocked = rows.filter(blocked=False)
     if user.sees_whole_portfolio:
         return unblocked
-    mine = Q(owner=user)
-    if team_id := getattr(user, "team_id", None):
-        mine |= Q(owner__team_id=team_id)
-    everyone = Exists(Company.objects.filter(pk=1, visibility_mode=VisibilityMode.ALL))
-    return unblocked.filter(mine | Q(everyone))
+    return unblocked.filter(own_portfolio(user))

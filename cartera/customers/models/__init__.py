@@ -7,6 +7,7 @@ from cartera.customers.models.customer import (
     Stage,
     Status,
     among,
+    own_portfolio,
 )
 from cartera.customers.models.options import (
     CustomerGroup,
@@ -57,4 +58,5 @@ __all__ = [
     "Status",
     "Tag",
     "among",
+    "own_portfolio",
 ]

@@ -65,6 +65,17 @@ class CompanySize(models.TextChoices):
     LARGE = "large", _("250 or more employees")
 
 
+def own_portfolio(user: Any) -> Q:
+    """What a salesperson or a reader sees of rows with an ``owner``: their own and their
+    team's, or all of them when the company shows the whole portfolio to everyone (that
+    setting is read in the same SQL statement)."""
+    mine = Q(owner=user)
+    if team_id := getattr(user, "team_id", None):
+        mine |= Q(owner__team_id=team_id)
+    everyone = Exists(Company.objects.filter(pk=1, visibility_mode=VisibilityMode.ALL))
+    return mine | Q(everyone)
+
+
 class CustomerQuerySet(models.QuerySet["Customer"]):
     # Set by search(): lists of search results count and sort only the first matches.
     _searched = False
@@ -109,12 +120,7 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         unblocked = self.filter(blocked_at__isnull=True)
         if user.sees_whole_portfolio:
             return unblocked
-        mine = Q(owner=user)
-        if team_id := getattr(user, "team_id", None):
-            mine |= Q(owner__team_id=team_id)
-        # The company's visibility mode is read in the same SQL statement.
-        everyone = Exists(Company.objects.filter(pk=1, visibility_mode=VisibilityMode.ALL))
-        return unblocked.filter(mine | Q(everyone))
+        return unblocked.filter(own_portfolio(user))
 
     def editable_by(self, user: User) -> CustomerQuerySet:
         """Customers a user may change: managers any, salespeople their own and their team's."""
