@@ -22,7 +22,7 @@ from cartera.activities import reminders as reminders_service
 from cartera.activities import services
 from cartera.activities.lifecycle_forms import FiscalAddressForm, NoteForm, StageForm, StatusForm
 from cartera.activities.models import NoteKind, Reminder, Task
-from cartera.customers.models import AddressType, Customer, Stage
+from cartera.customers.models import Activity, AddressType, Customer, Stage
 from cartera.customers.services import invoice_missing
 from cartera.customers.validation import STAGE_TRANSITIONS, CustomerInvalid, address_as_dict
 
@@ -282,7 +282,7 @@ def today(request: HttpRequest) -> HttpResponse:
         reminder.text = reminders_service.describe(reminder)  # type: ignore[attr-defined]
     mine = Customer.objects.visible_to(user).current().filter(owner=user)
     follow_ups = list(mine.filter(follow_up=True).order_by("-updated_at", "-id")[:10])
-    pre_inactive = list(mine.filter(activity="pre_inactive").order_by("legal_name", "id")[:10])
+    pre_inactive = list(mine.with_activity(Activity.PRE_INACTIVE).order_by("legal_name", "id")[:10])
     context = {
         "day": day,
         "tasks": tasks[:TODAY_LIMIT],

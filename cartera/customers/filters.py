@@ -184,9 +184,11 @@ class CustomerFilter(forms.Form):
                 customer_id=OuterRef("pk"), tag__in=list(data["tag"])
             )
             qs = qs.filter(Exists(tagged))
-        for name in ("kind", "size", "activity"):
+        for name in ("kind", "size"):
             if data.get(name):
                 qs = qs.filter(**{name: data[name]})
+        if data.get("activity"):
+            qs = qs.with_activity(data["activity"])
         for name in ("fiscal_type", "sector"):
             if data.get(name):
                 qs = qs.filter(**{name: data[name]})

@@ -12,7 +12,7 @@ def customer_list_queryset(user: User, *, detail: bool = False) -> CustomerQuery
     """Visible customers with what a list row shows (everything, for the API)."""
     qs = Customer.objects.visible_to(user).select_related("owner", "group")
     if detail:
-        return qs.select_related("fiscal_type", "legal_form").prefetch_related(
+        return qs.select_related("fiscal_type", "legal_form", "purchase").prefetch_related(
             "tags", "channels", "addresses", "contacts"
         )
     return qs.prefetch_related(
@@ -26,7 +26,7 @@ def customer_detail_queryset(user: User) -> CustomerQuerySet:
         Customer.objects.visible_to(user)
         .select_related(
             "owner", "owner__team", "group", "fiscal_type", "legal_form", "lead_source", "sector",
-            "created_by", "updated_by",
+            "created_by", "updated_by", "purchase",
         )
         .prefetch_related("tags", "channels", "addresses", "contacts")
     )  # fmt: skip

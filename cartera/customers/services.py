@@ -187,7 +187,10 @@ def create_customer(
     )
     audit.record_all(events)
     _notify_lifecycle(customer, {"status": customer.status}, by=by, reason=reason)
-    if not prefetched:
+    if prefetched:
+        # A new customer has bought nothing: its purchase activity is known without a query.
+        Customer._meta.get_field("purchase").set_cached_value(customer, None)
+    else:
         customer.__dict__.pop("_prefetched_objects_cache", None)
     return customer
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from cartera.activities.models import ChangeField, LifecycleChange
-from cartera.customers.models import AddressType, Customer, Stage
+from cartera.customers.models import Activity, AddressType, Customer, Stage
 from cartera.insights.models import (
     ZERO,
     CustomerRevenue,
@@ -121,7 +121,8 @@ def _portfolio_cells() -> Iterable[PortfolioCell]:
         Customer.objects.filter(archived_at__isnull=True)
         .order_by()
         .values(
-            "owner_id", "stage", "status", "activity",
+            "owner_id", "stage", "status",
+            activity=Coalesce("purchase__activity", Value(Activity.NEVER.value)),
             blocked=_blocked(),
             segment=Coalesce("insights_revenue__segment", Value(RevenueSegment.NONE.value)),
         )

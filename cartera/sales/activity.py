@@ -1,4 +1,5 @@
-"""Purchase activity (``Customer.activity``) derived from invoices, set-based.
+"""Purchase activity (``Customer.activity``, kept in ``PurchaseActivity``) derived from
+invoices, set-based.
 
 A customer whose last invoice (not cancelled) is N days old is:
 
@@ -14,8 +15,9 @@ customers of a group that sets them, from the group's ``pre_inactive_days`` /
 The whole portfolio is recomputed set-based: one query reads every customer's last invoice
 date (one grouped scan of the invoices) and its new status (a CASE on the group picks each
 customer's cut-off dates), keeping in a temporary table only the customers whose status
-changes; then one UPDATE per status applies them. No loop runs over customers. Customers that
-become pre-inactive get a reminder for their owner.
+changes; then one statement per status applies them to ``PurchaseActivity`` (a customer that
+never bought has no row there). No loop runs over customers. Customers that become
+pre-inactive get a reminder for their owner.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
-from cartera.customers.models import Activity, Customer, CustomerGroup
+from cartera.customers.models import Activity, Customer, CustomerGroup, PurchaseActivity
 from cartera.sales.models import DocumentState, DocumentType, SalesDocument
 
 CHANGES_TABLE = "sales_activity_changes"
@@ -97,8 +99,8 @@ def recompute_activity(
     """Recompute purchase activity for every customer (or only ``customer_ids``).
 
     One query computes, for every customer at once, the status its last purchase gives it and
-    keeps in a temporary table only the customers whose status changes; then one UPDATE per
-    status applies them. Returns how many customers moved to each status; one transaction.
+    keeps in a temporary table only the customers whose status changes; then a few statements
+    per status apply them. Returns how many customers moved to each status; one transaction.
     """
     today = today or timezone.localdate()
     ids = None if customer_ids is None else sorted(set(customer_ids))
@@ -113,6 +115,7 @@ def recompute_activity(
         today, lambda t: t.inactive_days, groups, default.inactive_days
     )
     table = connection.ops.quote_name(Customer._meta.db_table)
+    kept = connection.ops.quote_name(PurchaseActivity._meta.db_table)
     purchases, purchase_params = _purchases_sql(ids)
     # Purchases on or before a cut-off date are at least that many days old.
     status = (
@@ -127,7 +130,6 @@ def recompute_activity(
     if ids is not None:
         scope = f"WHERE c.id IN ({', '.join(['%s'] * len(ids))})"
         scope_params = list(ids)
-    moved: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CHANGES_TABLE}")
         cursor.execute(
@@ -137,22 +139,35 @@ def recompute_activity(
         cursor.execute(
             f"INSERT INTO {CHANGES_TABLE} (customer_id, activity) "  # noqa: S608
             "SELECT id, new FROM ("
-            f"SELECT c.id, c.activity AS old, {status} AS new FROM {table} AS c "
+            f"SELECT c.id, COALESCE(a.activity, %s) AS old, {status} AS new FROM {table} AS c "
+            f"LEFT JOIN {kept} AS a ON a.customer_id = c.id "
             f"LEFT JOIN ({purchases}) AS p ON p.customer_id = c.id {scope}"
             ") AS computed WHERE old <> new",
-            [*status_params, *purchase_params, *scope_params],
+            [Activity.NEVER, *status_params, *purchase_params, *scope_params],
         )
-        for value in (Activity.ACTIVE, Activity.PRE_INACTIVE, Activity.INACTIVE, Activity.NEVER):
+        changed = f"SELECT customer_id FROM {CHANGES_TABLE} WHERE activity = %s"  # noqa: S608
+        # Customers with no invoice left lose their row; the others get theirs written.
+        cursor.execute(
+            f"DELETE FROM {kept} WHERE customer_id IN ({changed})",  # noqa: S608
+            [Activity.NEVER],
+        )
+        for value in (Activity.ACTIVE, Activity.PRE_INACTIVE, Activity.INACTIVE):
             cursor.execute(
-                f"UPDATE {table} SET activity = %s WHERE id IN "  # noqa: S608
-                f"(SELECT customer_id FROM {CHANGES_TABLE} WHERE activity = %s)",
+                f"UPDATE {kept} SET activity = %s WHERE customer_id IN ({changed})",  # noqa: S608
                 [value, value],
             )
-            moved[value] = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {kept} (customer_id, activity) "  # noqa: S608
+                f"SELECT ch.customer_id, ch.activity FROM {CHANGES_TABLE} AS ch "
+                f"WHERE ch.activity = %s AND NOT EXISTS "
+                f"(SELECT 1 FROM {kept} AS a WHERE a.customer_id = ch.customer_id)",
+                [value],
+            )
         cursor.execute(
-            f"SELECT customer_id FROM {CHANGES_TABLE} WHERE activity = %s",  # noqa: S608
-            [Activity.PRE_INACTIVE],
+            f"SELECT activity, COUNT(*) FROM {CHANGES_TABLE} GROUP BY activity"  # noqa: S608
         )
+        moved = {value: 0 for value in Activity.values} | dict(cursor.fetchall())
+        cursor.execute(changed, [Activity.PRE_INACTIVE])
         turned = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"DROP TABLE {CHANGES_TABLE}")
         if turned:

@@ -211,7 +211,8 @@ COLUMNS: tuple[Column, ...] = (
            _address(lambda a, ctx: ctx.place("country", a.country)), ("addresses",)),
     Column("stage", gettext_lazy("Stage"), _SALES, _display("stage")),
     Column("status", gettext_lazy("Status"), _SALES, _display("status")),
-    Column("activity", gettext_lazy("Purchase activity"), _SALES, _display("activity")),
+    Column("activity", gettext_lazy("Purchase activity"), _SALES, _display("activity"),
+           ("purchase",)),
     Column("owner", gettext_lazy("Owner"), _SALES, _str_of("owner"), ("owner",)),
     Column("group", gettext_lazy("Group"), _SALES, _str_of("group"), ("group",)),
     Column("tags", gettext_lazy("Tags"), _SALES,
@@ -237,7 +238,9 @@ DEFAULT_COLUMNS = (
     "code", "legal_name", "trade_name", "tax_id", "stage", "status", "phone", "email",
     "municipality", "region", "owner",
 )  # fmt: skip
-_SELECT_RELATED = {"fiscal_type", "legal_form", "owner", "group", "sector", "lead_source"}
+_SELECT_RELATED = {
+    "fiscal_type", "legal_form", "owner", "group", "sector", "lead_source", "purchase",
+}  # fmt: skip
 
 
 def _custom_value(definition: CustomField) -> Getter:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -10,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from cartera.activities.models import Reminder, ReminderKind
-from cartera.customers.models import Customer, CustomerGroup
+from cartera.customers.models import Customer, CustomerGroup, PurchaseActivity
 from cartera.sales import services
 from cartera.sales.activity import recompute_activity
 from tests.conftest import make_customer, valid_cif
@@ -49,9 +51,10 @@ def test_status_at_the_default_thresholds(owner, days, expected) -> None:
 
 def test_a_customer_without_invoices_never_bought(owner) -> None:
     customer = _customer(owner, 1)
-    Customer.objects.filter(pk=customer.pk).update(activity="active")
-    recompute_activity(TODAY)
+    PurchaseActivity.objects.create(customer=customer, activity="active")
+    assert recompute_activity(TODAY)["never"] == 1
     assert _activity(customer) == ["never"]
+    assert not PurchaseActivity.objects.filter(customer=customer).exists()
 
 
 def test_the_last_invoice_counts_and_cancelled_ones_do_not(owner) -> None:
@@ -136,16 +139,47 @@ def test_an_invoice_recomputes_its_customer(owner, django_capture_on_commit_call
     assert _activity(customer) == ["active"]
 
 
-def test_the_job_is_set_based(owner) -> None:
-    # given many customers in every situation
-    for n in range(1, 13):
+def _recompute_statements(owner, customers: int) -> list[str]:
+    """The statements of a first recompute over ``customers`` customers in every situation."""
+    for n in range(Customer.objects.count() + 1, customers + 1):
         customer = _customer(owner, n)
         if n % 4:
-            make_invoice(customer, owner, TODAY - datetime.timedelta(days=n * 4))
-
-    # when the job runs, the number of statements does not depend on the customers
+            make_invoice(customer, owner, TODAY - datetime.timedelta(days=n * 4 % 60))
+    PurchaseActivity.objects.all().delete()
+    Reminder.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
         recompute_activity(TODAY)
-    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
-    assert len(updates) == 4
-    assert len(queries.captured_queries) <= 16
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_job_is_set_based(owner) -> None:
+    # given a portfolio in every situation, then one twice its size
+    few = _recompute_statements(owner, 12)
+    many = _recompute_statements(owner, 24)
+
+    # the job runs the same statements whatever the number of customers (days since the last
+    # invoice: 4n mod 60 for n = 1..24, none for every fourth)
+    assert len(few) == len(many)
+    written = Counter(
+        match[1]
+        for sql in many
+        if (match := re.match(r"(?:UPDATE|INSERT INTO|DELETE FROM) (\S+)", sql))
+    )
+    assert written['"customers_purchaseactivity"'] == 7
+    assert '"customers_customer"' not in written
+    assert Counter(_activity(*Customer.objects.all())) == {
+        "never": 6, "active": 12, "pre_inactive": 4, "inactive": 2,
+    }  # fmt: skip
+
+
+def test_moving_between_statuses_keeps_one_row_per_customer(owner) -> None:
+    customer = _customer(owner, 1)
+    make_invoice(customer, owner, TODAY - datetime.timedelta(days=10))
+    assert recompute_activity(TODAY)["active"] == 1
+    moved = recompute_activity(TODAY + datetime.timedelta(days=25))
+    assert moved == {"active": 0, "pre_inactive": 1, "inactive": 0, "never": 0}
+    assert list(PurchaseActivity.objects.values_list("customer_id", "activity")) == [
+        (customer.pk, "pre_inactive")
+    ]
+    assert Customer.objects.with_activity("pre_inactive").get() == customer
+    assert not Customer.objects.with_activity("never").exists()

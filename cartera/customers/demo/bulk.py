@@ -371,7 +371,7 @@ class Planned(NamedTuple):
 CUSTOMER_FIELDS = (
     "id", "code", "search_text", "kind", "fiscal_type", "legal_name", "trade_name", "first_name",
     "last_name", "legal_form", "tax_id", "tax_id_type", "tax_country", "stage", "status",
-    "status_reason", "activity", "loss_reason", "loss_detail", "group", "follow_up", "owner",
+    "status_reason", "loss_reason", "loss_detail", "group", "follow_up", "owner",
     "notes", "payment_method", "payment_terms_days", "currency", "language", "lead_source",
     "sector", "size", "annual_revenue", "purchase_potential", "custom_data", "reviewed_at",
     "archived_at", "created_at", "updated_at", "created_by", "updated_by", "version",
@@ -594,7 +594,7 @@ class BulkPlanner:
         values = (
             ORG if is_org else PERSON, refs.fiscal_types.get(fiscal_type or ""), legal_name,
             trade_name, first_name, last_name, refs.legal_forms.get((country, legal_form)),
-            tax_id, tax_id_type, country, stage, status, status_reason, "never", loss_reason,
+            tax_id, tax_id_type, country, stage, status, status_reason, loss_reason,
             loss_detail, group_id, rnd() < 0.15, owner, one(words.NOTES) if rnd() < 0.3 else "",
             payment, terms, kit.currency, "es", refs.lead_sources.get(one(LEAD_SOURCES)), sector,
             size, revenue, potential, "{}", reviewed_at, archived_at, created_at, reviewed_at,

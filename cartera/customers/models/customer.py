@@ -110,6 +110,13 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
             qs = qs.order_by(*self.query.order_by)
         return qs
 
+    def with_activity(self, activity: str) -> CustomerQuerySet:
+        """The customers whose purchase activity is ``activity`` (no row in
+        ``PurchaseActivity``: never bought)."""
+        if activity == Activity.NEVER:
+            return self.filter(purchase__isnull=True)
+        return self.filter(purchase__activity=activity)
+
     def visible_to(self, user: Any) -> CustomerQuerySet:
         """The customers a user may see: every read of customer data starts here."""
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -217,9 +224,6 @@ class Customer(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )
     status_reason = models.CharField(_("reason for the status"), max_length=200, blank=True)
-    activity = models.CharField(
-        _("purchase activity"), max_length=16, choices=Activity.choices, default=Activity.NEVER
-    )
     loss_reason = models.CharField(
         _("reason for loss"), max_length=20, choices=LossReason.choices, blank=True
     )
@@ -336,6 +340,18 @@ class Customer(models.Model):
         return self.trade_name or self.legal_name
 
     @property
+    def activity(self) -> str:
+        """Purchase activity, kept in ``PurchaseActivity`` (select ``purchase`` with the
+        customer to read it without a query)."""
+        try:
+            return self.purchase.activity
+        except PurchaseActivity.DoesNotExist:
+            return Activity.NEVER
+
+    def get_activity_display(self) -> str:
+        return str(Activity(self.activity).label)
+
+    @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
@@ -363,3 +379,30 @@ class Customer(models.Model):
         if self.payment_terms_days is not None:
             return self.payment_terms_days
         return self.group.payment_terms_days if self.group else None
+
+
+class PurchaseActivity(models.Model):
+    """A customer's purchase activity, derived from its invoices (``cartera.sales.activity``);
+    a customer without a row has never bought.
+
+    It lives beside the customer, not in its row: the recompute may move most of the
+    portfolio at once (the first run after loading an invoice history, a change of
+    thresholds), and rewriting a narrow table with one index takes seconds where rewriting the
+    customers' rows, with every index of the register, would take minutes on PostgreSQL.
+    """
+
+    # No constraint in the database: the recompute writes only ids it read from the customers,
+    # and checking a million of them again at commit would double its time.
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="purchase",
+        verbose_name=_("customer"), db_constraint=False,
+    )  # fmt: skip
+    activity = models.CharField(_("purchase activity"), max_length=16, choices=Activity.choices)
+
+    class Meta:
+        verbose_name = _("purchase activity")
+        verbose_name_plural = _("purchase activities")
+        indexes = [models.Index(fields=["activity"], name="purchase_activity")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.activity}"
