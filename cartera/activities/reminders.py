@@ -187,12 +187,15 @@ def create_pre_inactive_reminders(customer_ids: Iterable[int], today: datetime.d
     ids = sorted(set(customer_ids))
     count = 0
     for start in range(0, len(ids), BATCH_SIZE):
-        customers = (
-            _customers()
-            .filter(pk__in=ids[start : start + BATCH_SIZE])
-            .exclude(_open_reminder(ReminderKind.PRE_INACTIVE))
-            .values_list("pk", "owner_id")
+        batch = ids[start : start + BATCH_SIZE]
+        # Open reminders are looked up by customer, not joined: the job inserts many at once,
+        # and a plan made before they were there would scan them all for every customer.
+        reminded = set(
+            Reminder.objects.filter(
+                customer_id__in=batch, kind=ReminderKind.PRE_INACTIVE, done_at__isnull=True
+            ).values_list("customer_id", flat=True)
         )
+        customers = _customers().filter(pk__in=batch).order_by().values_list("pk", "owner_id")
         count += _insert(
             Reminder(
                 user_id=owner_id,
@@ -202,6 +205,7 @@ def create_pre_inactive_reminders(customer_ids: Iterable[int], today: datetime.d
                 key=f"pre_inactive:{customer_id}:{today:%Y-%m}",
             )
             for customer_id, owner_id in customers
+            if customer_id not in reminded
         )
     return count
 

@@ -279,6 +279,23 @@ def test_pre_inactive_reminders_for_the_customers_given(owner: User) -> None:
     }
 
 
+def test_no_pre_inactive_reminder_while_one_is_open(owner: User) -> None:
+    # given a customer reminded this month, and its reminder still open next month
+    customer = make_customer(owner)
+    create_pre_inactive_reminders([customer.pk], TODAY)
+    next_month = TODAY + datetime.timedelta(days=40)
+
+    # when the job reports it again, then nothing new is created
+    assert create_pre_inactive_reminders([customer.pk], next_month) == 0
+
+    # once that reminder is done, the next report reminds the owner again
+    Reminder.objects.update(done_at=timezone.now())
+    assert create_pre_inactive_reminders([customer.pk], next_month) == 1
+    assert Reminder.objects.filter(customer=customer, done_at__isnull=True).get().due_date == (
+        next_month
+    )
+
+
 # --- Done and snoozed ---------------------------------------------------------------------------
 
 
