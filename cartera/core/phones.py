@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
@@ -10,8 +13,17 @@ class PhoneError(ValueError):
     pass
 
 
-def normalize_phone(value: str, region: str | None) -> str:
-    """E.164 form of a phone typed in any common writing; raises PhoneError with a reason."""
+class Phone(NamedTuple):
+    """A phone as typed, read once: its E.164 form and whether it is a mobile (True), a
+    landline (False) or the numbering plan does not tell (None)."""
+
+    e164: str
+    mobile: bool | None
+
+
+def _parse(value: str, region: str | None) -> tuple[phonenumbers.PhoneNumber, int]:
+    """The valid number a phone typed in any common writing stands for, and its type;
+    raises PhoneError with a reason."""
     text = value.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -23,9 +35,26 @@ def normalize_phone(value: str, region: str | None) -> str:
                 _("Add the international prefix (for example +34) or choose the country.")
             ) from exc
         raise PhoneError(_("This is not a phone number.")) from exc
-    if not phonenumbers.is_valid_number(number):
+    # ``is_valid_number`` is this test: the number's type in the plan of its own region.
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise PhoneError(_("This phone number is not valid for its country."))
+    return number, kind
+
+
+def normalize_phone(value: str, region: str | None) -> str:
+    """E.164 form of a phone typed in any common writing; raises PhoneError with a reason."""
+    number, _kind = _parse(value, region)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=4096)  # a file repeats a switchboard's number; errors are not kept
+def read_phone(value: str, region: str | None) -> Phone:
+    """``normalize_phone`` and ``is_mobile`` of its result from one parse (the E.164 form of a
+    valid number reads back as the same number); raises PhoneError with a reason."""
+    number, kind = _parse(value, region)
+    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                 _mobile(kind))  # fmt: skip
 
 
 def format_phone(e164: str, home_region: str | None = None) -> str:
@@ -53,6 +82,10 @@ def is_mobile(e164: str) -> bool | None:
         kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
         return None
+    return _mobile(kind)
+
+
+def _mobile(kind: int) -> bool | None:
     if kind == phonenumbers.PhoneNumberType.MOBILE:
         return True
     if kind == phonenumbers.PhoneNumberType.FIXED_LINE:

@@ -19,7 +19,7 @@ from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
 from cartera.core.countries import CURRENCY_CODES, is_country, is_region_of
-from cartera.core.phones import PhoneError, is_mobile, normalize_phone
+from cartera.core.phones import PhoneError, normalize_phone, read_phone
 from cartera.core.postal import normalize_postal_code, postal_code_error, region_for_postal_code
 from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id
 from cartera.customers.models import (
@@ -95,6 +95,7 @@ _CHOICES: dict[str, set[str]] = {
 _CHANNEL_TYPES = frozenset(ChannelType.values)
 _CHANNEL_LABELS = frozenset(ChannelLabel.values)
 _ADDRESS_TYPES = frozenset(AddressType.values)
+_WEB_ADDRESS = URLValidator(schemes=["http", "https"])
 
 
 class CustomerInvalid(ValidationError):
@@ -163,16 +164,8 @@ def missing_for_invoice(
     fiscal_address: Mapping[str, Any] | None,
 ) -> list[str]:
     """Field paths still needed before a customer can be invoiced (empty when invoiceable)."""
-    missing = [
-        name
-        for name, value in [
-            ("kind", kind),
-            ("fiscal_type", fiscal_type),
-            ("legal_name", legal_name),
-            ("tax_id", tax_id),
-        ]
-        if not value
-    ]
+    given = {"kind": kind, "fiscal_type": fiscal_type, "legal_name": legal_name, "tax_id": tax_id}
+    missing = [name for name, value in given.items() if not value]
     if fiscal_address is None:
         missing.append("fiscal_address")
     else:
@@ -430,25 +423,24 @@ def _clean_channel(clean: CleanCustomer, i: int, item: Mapping[str, Any], region
         clean.error(f"{key}.label", _("Select a valid choice."))
     if not value:
         clean.error(f"{key}.value", _("This field is required."))
-    elif kind == ChannelType.PHONE:
+    elif kind == ChannelType.PHONE and label:
         value = _phone(clean, f"{key}.value", value, region)
-        if not label:
-            mobile = is_mobile(value)
-            label = (
-                "" if mobile is None else (ChannelLabel.MOBILE if mobile else ChannelLabel.LANDLINE)
-            )
+    elif kind == ChannelType.PHONE:  # the label follows from the number, read once for both
+        try:
+            value, mobile = read_phone(value, region)
+        except PhoneError as exc:
+            clean.error(f"{key}.value", str(exc))  # the row is refused: its label matters not
+            mobile = None
+        label = "" if mobile is None else (ChannelLabel.MOBILE if mobile else ChannelLabel.LANDLINE)
     elif kind == ChannelType.EMAIL:
         value = _email(clean, f"{key}.value", value)
-    elif kind in (ChannelType.WEBSITE, ChannelType.SOCIAL):
-        if kind == ChannelType.SOCIAL and value.startswith("@"):
-            pass
-        else:
-            if "://" not in value:
-                value = "https://" + value
-            try:
-                URLValidator(schemes=["http", "https"])(value)
-            except ValidationError:
-                clean.error(f"{key}.value", _("Enter a valid web address."))
+    elif kind == ChannelType.WEBSITE or (kind == ChannelType.SOCIAL and value[:1] != "@"):
+        if "://" not in value:
+            value = "https://" + value
+        try:
+            _WEB_ADDRESS(value)
+        except ValidationError:
+            clean.error(f"{key}.value", _("Enter a valid web address."))
     out.update(type=kind, label=label, value=value, is_primary=bool(item.get("is_primary")))
     return out
 

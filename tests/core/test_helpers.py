@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import phonenumbers
 import pytest
 from django.utils import translation
 
 from cartera.core.countries import country_name, is_region_of, region_choices, region_name
-from cartera.core.phones import PhoneError, format_phone, is_mobile, normalize_phone
+from cartera.core.phones import (
+    PhoneError,
+    format_phone,
+    is_mobile,
+    normalize_phone,
+    read_phone,
+)
 from cartera.core.postal import postal_code_error, region_for_postal_code
 from cartera.core.text import fold, squash
 
@@ -43,6 +52,46 @@ def test_phone_errors_say_why() -> None:
         normalize_phone("600112233", None)
     with translation.override("es"), pytest.raises(PhoneError, match="no es válido"):
         normalize_phone("+34 100", None)
+
+
+def _typed_phones() -> list[tuple[str, str | None]]:
+    """Each region's example numbers as people type them, and a digit short or over."""
+    typed: list[tuple[str, str | None]] = []
+    kinds = phonenumbers.PhoneNumberType
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (kinds.FIXED_LINE, kinds.MOBILE, kinds.TOLL_FREE, kinds.VOIP):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+            typed += [(national, region), (national, "ES"), ("00" + e164[1:], None),
+                      (e164[:-1], None), (e164 + "9", None)]  # fmt: skip
+    return typed
+
+
+def test_reading_a_phone_once_tells_what_normalising_and_reading_it_back_tell() -> None:
+    # given every region's example numbers, typed nationally, abroad, short or long
+    valid = 0
+    for typed, region in _typed_phones():
+        # when a phone is read once for its E.164 form and its kind of line
+        try:
+            read = read_phone(typed, region)
+        except PhoneError as error:
+            # then it fails as normalising it fails, with the same reason
+            with pytest.raises(PhoneError) as expected:
+                normalize_phone(typed, region)
+            assert str(error) == str(expected.value), typed
+            text = "+" + typed[2:] if typed.startswith("00") else typed
+            with contextlib.suppress(phonenumbers.NumberParseException):
+                assert not phonenumbers.is_valid_number(phonenumbers.parse(text, region)), typed
+            continue
+        # or gives what normalising it, then asking whether the result is a mobile, gives
+        assert read == (normalize_phone(typed, region), is_mobile(read.e164)), typed
+        # and only valid numbers are read, as phonenumbers judges them
+        assert phonenumbers.is_valid_number(phonenumbers.parse(read.e164)), typed
+        valid += 1
+    assert valid > 200  # most examples are valid where they are typed
 
 
 def test_phones_show_nationally_at_home_and_internationally_abroad() -> None:

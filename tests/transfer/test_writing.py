@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 import pytest
 
+from cartera.activities.models import TimelineEntry
 from cartera.audit import services as audit
 from cartera.audit.models import Action, AuditEvent
-from cartera.customers.models import Customer
+from cartera.customers.models import Address, ChannelType, ContactChannel, Customer
 from cartera.customers.services import AUDITED_FIELDS
 from cartera.transfer.duplicates import NameIndex
+from cartera.transfer.writing import ROWS_PER_INSERT, _Channel, _national_digits
 from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row
 from tests.transfer.helpers import imported
 
@@ -40,6 +43,46 @@ def test_search_text_and_history_as_the_model_builds_them(owner: Any) -> None:
             k: v for k, v in audit.plain(expected).items() if k in fields
         }
     assert "inigo ruiz pena" in Customer.objects.get(trade_name="Ñandú Óptica").search_text
+
+
+def test_every_row_is_written_once_whatever_the_statements_it_goes_in(owner: Any) -> None:
+    # given more rows than one statement takes, and some left over after the groups of ten
+    count = ROWS_PER_INSERT + 23
+    rows = [SPANISH_HEADERS, *[spanish_row(i, name=f"Cierzo {i} Sur SL") for i in range(count)]]
+    # when the file is imported
+    batch = imported("many.csv", csv_bytes(rows), owner)
+    # then each row made one customer with its channels, address and timeline, none twice
+    assert batch.created_count == count, batch.errors
+    created = Customer.objects.filter(code__in=_codes(batch))
+    assert sorted(created.values_list("legal_name", flat=True)) == sorted(
+        f"Cierzo {i} Sur SL" for i in range(count)
+    )
+    assert ContactChannel.objects.filter(customer__in=created).count() == 2 * count
+    assert Address.objects.filter(customer__in=created).count() == count
+    assert TimelineEntry.objects.filter(customer__in=created).count() == 2 * count
+    # and the search index holds the first, a middle and the last of them
+    for i in (0, ROWS_PER_INSERT + 5, count - 1):
+        found = Customer.objects.search(spanish_row(i)[1], bounded=False)
+        assert list(found.values_list("legal_name", flat=True)) == [f"Cierzo {i} Sur SL"]
+
+
+def test_phones_are_searched_as_the_model_writes_them_without_parsing_them_again() -> None:
+    # given every region's example numbers in E.164, as the validator stores them
+    kinds = phonenumbers.PhoneNumberType
+    numbers = [
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+        for kind in (kinds.FIXED_LINE, kinds.MOBILE, kinds.TOLL_FREE, kinds.PREMIUM_RATE)
+        if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+    ]
+    for e164 in numbers:
+        # when the import writes one's search form
+        written = _Channel(ChannelType.PHONE, e164).search_form()
+        # then it is the model's, whether or not the number was parsed again for it
+        assert written == ContactChannel(type=ChannelType.PHONE, value=e164).search_form(), e164
+    # and Spanish numbers, like those of most plans, are not parsed again
+    assert _national_digits("+34600112233") == "600112233"
+    assert sum(_national_digits(e164) is not None for e164 in numbers) > 100
 
 
 def _codes(batch: Any) -> list[str]:
