@@ -36,15 +36,20 @@ DATA = BENCH / "data"
 RESULTS = BENCH / "results"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 MARKER = "bench_build"  # table written when the build finished
-TARGETS_MS = {"list": 100.0, "api_list": 50.0, "ficha": 50.0, "api_create": 30.0}
+TARGETS_MS = {"list": 100.0, "browse": 100.0, "api_list": 50.0, "ficha": 50.0, "api_create": 30.0}
 SCENARIOS = {
     "list": "GET /customers/?q=<term>&<filter>",
+    "browse": "GET /customers/?<filter>&<sort>",
     "api_list": "GET /api/customers?search=<term>",
     "ficha": "GET /customers/<rich id>/",
     "api_create": "POST /api/customers",
 }
 FILTERS = ["stage=client", "country=MX", "stage=lead", "status=active", "country=ES",
            "stage=prospect", "country=AR", "follow_up=true"]  # fmt: skip
+# The list without a search term: the first page in each sort order, filtered or not.
+BROWSE = ["", "country=ES", "sort=-created", "status=active&sort=-updated", "activity=inactive",
+          "stage=client&sort=-name", "country=MX&sort=created", "follow_up=true&sort=updated",
+          "activity=never", "archived=on"]  # fmt: skip
 COMMON_SURNAMES = ["garcia", "munoz", "rodriguez", "gonzalez", "lopez", "martinez",
                    "hernandez", "perez", "sanchez", "ramirez", "torres", "flores"]  # fmt: skip
 RICH_CUSTOMERS = 10
@@ -419,6 +424,9 @@ def task_measure(requests: int, warmup: int, explain: bool, size: int, seed: int
         term, where = terms[i % len(terms)], FILTERS[i % len(FILTERS)]
         check(client.get(f"/customers/?q={quote(term)}&{where}"), 200)
 
+    def browse(i: int) -> None:
+        check(client.get(f"/customers/?{BROWSE[i % len(BROWSE)]}"), 200)
+
     def api_page(i: int) -> None:
         check(client.get(f"/api/customers?search={quote(terms[(i * 7) % len(terms)])}"), 200)
 
@@ -433,7 +441,8 @@ def task_measure(requests: int, warmup: int, explain: bool, size: int, seed: int
         if response.status_code == 201:
             created.append(response.json()["id"])
 
-    calls = {"list": page, "api_list": api_page, "ficha": ficha, "api_create": create}
+    calls = {"list": page, "browse": browse, "api_list": api_page, "ficha": ficha,
+             "api_create": create}  # fmt: skip
     scenarios: dict[str, Any] = {}
     before = Customer.objects.count()
     for name, call in calls.items():
