@@ -57,7 +57,12 @@ def country_name(code: str) -> str:
     """A country's name in the active language, or the code when unknown."""
     if not code:
         return ""
-    return dict(_country_choices(_language())).get(code.upper(), code)
+    return _country_names(_language()).get(code.upper(), code)
+
+
+@cache
+def _country_names(language: str) -> dict[str, str]:
+    return dict(_country_choices(language))
 
 
 def is_country(code: str) -> bool:

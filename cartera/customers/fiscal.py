@@ -259,12 +259,14 @@ class _Rule:
     # Picks whose error to report when no type of the country validates.
     fits: Callable[[str], bool] = lambda number: True
     format: Callable[[str], str] | None = None
+    # ``validate`` refuses whatever ``fits`` refuses: the fitting type is tried first.
+    exclusive: bool = False
 
 
 _RULES: dict[str, _Rule] = {
-    "es_nif": _Rule(_es("es_nif"), _always(_PERSON), _es_fits("es_nif")),
-    "es_nie": _Rule(_es("es_nie"), _always(_PERSON), _es_fits("es_nie")),
-    "es_cif": _Rule(_es("es_cif"), _always(_ORG), _es_fits("es_cif")),
+    "es_nif": _Rule(_es("es_nif"), _always(_PERSON), _es_fits("es_nif"), exclusive=True),
+    "es_nie": _Rule(_es("es_nie"), _always(_PERSON), _es_fits("es_nie"), exclusive=True),
+    "es_cif": _Rule(_es("es_cif"), _always(_ORG), _es_fits("es_cif"), exclusive=True),
     "mx_rfc": _Rule(_mx_rfc, lambda n: _ORG if len(n) == 12 else _PERSON),
     "pe_ruc": _Rule(pe_ruc.validate, _by_prefix("10 15 17", "20"), _lengths(11)),
     "pe_dni": _Rule(pe_cui.validate, _always(_PERSON), _lengths(8, 9)),
@@ -383,14 +385,17 @@ def _check_codes(
 ) -> TaxIdCheck:
     """Validate against each type in turn; on failure explain the most plausible one."""
     errors: dict[str, type[Exception]] = {}
-    for code in codes:
+    base = _variants(value, "other", country)[-1]
+    fitting = [code for code in codes if _RULES[code].fits(base)]
+    tried = codes
+    if all(_RULES[code].exclusive for code in codes):  # the others would refuse it anyway
+        tried = (*fitting, *(code for code in codes if code not in fitting))
+    for code in tried:
         for text in _variants(value, code, country):
             compact, error = _attempt(code, text)
             if error is None:
                 return _valid(code, compact, country)
             errors[code] = error  # the last spelling (without prefix) explains best
-    base = _variants(value, "other", country)[-1]
-    fitting = [code for code in codes if _RULES[code].fits(base)]
     code = fitting[0] if fitting else codes[0]
     # With nothing fitting, name every type of the country: "wrong length for a CPF/CNPJ".
     label = "/".join(dict.fromkeys(TAX_ID_TYPES[c].label for c in fitting[:1] or codes))
