@@ -197,7 +197,7 @@ def read_register(customers: Any = None) -> Register:
         if customers is None
         else customers
     )
-    rows = qs.values_list("pk", "legal_name", "trade_name", "tax_id", "tax_country")
+    rows = qs.order_by("pk").values_list("pk", "legal_name", "trade_name", "tax_id", "tax_country")
     for pk, legal_name, trade_name, tax_id, country in rows.iterator(chunk_size=5000):
         names = {clean_name(legal_name), clean_name(trade_name)} - {""}
         register.names[pk] = tuple(sorted(names))

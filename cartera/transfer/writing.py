@@ -63,7 +63,9 @@ def take_codes(count: int, company: Company) -> list[str]:
             f"{company.customer_code_prefix}{n:0{company.customer_code_digits}d}"
             for n in range(first, first + wanted)
         ]
-        used = set(Customer.objects.filter(code__in=batch).values_list("code", flat=True))
+        used = set(
+            Customer.objects.filter(code__in=batch).order_by().values_list("code", flat=True)
+        )
         codes += [c for c in batch if c not in used]
     return codes
 
