@@ -22,6 +22,7 @@ from cartera.activities import reminders as reminders_service
 from cartera.activities import services
 from cartera.activities.lifecycle_forms import FiscalAddressForm, NoteForm, StageForm, StatusForm
 from cartera.activities.models import NoteKind, Reminder, Task
+from cartera.core.db import joins_as_written
 from cartera.customers.models import Activity, AddressType, Customer, Stage
 from cartera.customers.services import invoice_missing
 from cartera.customers.validation import STAGE_TRANSITIONS, CustomerInvalid, address_as_dict
@@ -214,6 +215,7 @@ def _timeline_filters() -> list[tuple[str, str]]:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
+@joins_as_written()
 def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """A customer's whole story, newest first, filterable by kind, paginated."""
     user = _user(request)

@@ -22,6 +22,7 @@ from cartera.audit import services as audit
 from cartera.audit.models import AuditEvent
 from cartera.audit.presenters import present
 from cartera.core.countries import region_choices
+from cartera.core.db import joins_as_written
 from cartera.core.models import Company
 from cartera.core.pagination import BoundedPaginator
 from cartera.core.phones import format_phone
@@ -78,6 +79,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@joins_as_written()
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     customer = get_object_or_404(customer_detail_queryset(user), pk=pk)
