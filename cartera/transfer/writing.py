@@ -6,7 +6,7 @@ the group, client since), the same ``search_text`` (``Customer.build_search_text
 history (one IMPORT event per customer), the lifecycle log and the timeline — with
 plain rows written in bulk (on SQLite many rows per ``INSERT``, and the customers, whose
 trigger feeds the search index, in one ``INSERT … SELECT`` from a temporary table; ``COPY`` on
-PostgreSQL, as ``cartera.customers.demo.bulk`` does) instead of model instances and
+PostgreSQL, as ``cartera.customers.demo.stores`` does) instead of model instances and
 ``bulk_create``, which cost more than the rest of the import together. Ids are reserved
 first, so the rows that point at each other are written in one pass per table. The caller
 holds the transaction; the search index follows by itself (SQLite triggers on insert,

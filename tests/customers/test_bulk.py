@@ -18,7 +18,8 @@ from cartera.core.phones import is_mobile
 from cartera.core.postal import postal_code_error, region_for_postal_code
 from cartera.customers import services
 from cartera.customers.demo import COUNTRIES, fill
-from cartera.customers.demo.bulk import NumberTypes, PhoneMaker, bulk_load, compile_template
+from cartera.customers.demo.bulk import bulk_load
+from cartera.customers.demo.drawing import NumberTypes, PhoneMaker, compile_template
 from cartera.customers.fiscal import check_tax_id
 from cartera.customers.models import Address, Contact, ContactChannel, Customer, Stage
 from cartera.customers.services import CUSTOMER_CODE_SERIES, invoice_missing

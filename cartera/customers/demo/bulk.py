@@ -1,10 +1,11 @@
 """Bulk demo data: a million valid customers in minutes, for benchmarks and big demos.
 
 ``bulk_load`` is the fast path of ``cartera demo`` for large numbers. ``BulkPlanner`` draws
-customers from the demo's country tables, vocabulary and tax id builders with one seeded
-``random.Random`` and yields them one at a time, so memory does not grow with their number;
-``bulk_load`` writes them with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), one
-transaction per batch, instead of one ``services.create_customer`` call per customer.
+customers from the demo's country tables (compiled once by the helpers of ``drawing``),
+vocabulary and tax id builders with one seeded ``random.Random`` and yields them one at a time,
+so memory does not grow with their number; ``bulk_load`` writes them through the writers of
+``stores``, with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), one transaction per batch,
+instead of one ``services.create_customer`` call per customer.
 
 Skipping the services must not mean skipping the rules: every value is produced in the form
 ``validate_customer`` stores (compact tax ids valid for their country and unique, E.164 phones
@@ -21,59 +22,38 @@ is writing to.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import itertools
 import multiprocessing
 import random
-import re
-import string
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from queue import Empty
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-import phonenumbers
 from django.db import connection as default_connection
 from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.text import slugify
-from faker import Faker
 
-from cartera.accounts.models import Role
-from cartera.core.countries import COUNTRY_CURRENCY
 from cartera.core.models import Company
 from cartera.core.models import Sequence as NumberSequence
 from cartera.core.postal import region_for_postal_code
 from cartera.core.text import fold, squash
-from cartera.customers.demo import DemoSummary, Writer, ensure_lists, ensure_users
+from cartera.customers.demo import DemoSummary, Writer, ensure_users
 from cartera.customers.demo import planner as shares
 from cartera.customers.demo import vocabulary as words
 from cartera.customers.demo.company import LEAD_SOURCES, MANAGER, SECTORS, TAGS, USERS
 from cartera.customers.demo.countries import COUNTRIES, City, CountrySpec
+from cartera.customers.demo.drawing import Choice, Kit, Place, References, WordCache
+from cartera.customers.demo.stores import PostgresStore, Row, SQLiteStore
 from cartera.customers.demo.tax_ids import ORG, PERSON, Holder
-from cartera.customers.models import (
-    Address,
-    Contact,
-    ContactChannel,
-    Customer,
-    CustomerGroup,
-    FiscalType,
-    LeadSource,
-    LegalForm,
-    Sector,
-    Tag,
-)
-from cartera.customers.search import FTS_TABLE, create_search_index, drop_search_index
+from cartera.customers.models import Customer
 from cartera.customers.services import CUSTOMER_CODE_SERIES
 
 T = TypeVar("T")
-Row = tuple[Any, ...]
-Draw = Callable[[random.Random], str]
 
 # Every customer gets a phone, an e-mail and a fiscal address; about one in ten (organisations
 # only) gets one or two contacts, and some lost or former customers are archived.
@@ -87,270 +67,6 @@ CIF_LEGAL_FORM = {"A": "SA", "B": "SL", "F": "COOP", "G": "ASOC"}  # the CIF let
 TAX_ID_TYPES = {"MX": "mx_rfc", "PE": "pe_ruc", "AR": "ar_cuit", "CL": "cl_rut", "CO": "co_nit"}
 PROGRESS_EVERY = 100_000
 PROCESS_FROM = 20_000  # customers from which a second process generates them
-# FTS5 flushes its in-memory index every ``hashsize`` bytes (1 MB by default): rebuilding a
-# million rows with that merges hundreds of small segments, with 64 MB a handful.
-FTS_HASHSIZE = (64 * 1024 * 1024, 1024 * 1024)  # during the rebuild, afterwards
-
-
-class Choice(Generic[T]):
-    """A weighted choice from one ``random()`` and a bisection (``rng.choices`` is slower)."""
-
-    def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
-        self.items = tuple(items)
-        self.cumulative = list(itertools.accumulate(weights))
-        self.total = self.cumulative[-1]
-
-    @classmethod
-    def of(cls, weights: Mapping[T, float]) -> Choice[T]:
-        return cls(list(weights), list(weights.values()))
-
-    def pick(self, rnd: Callable[[], float]) -> T:
-        return self.items[bisect.bisect_right(self.cumulative, rnd() * self.total)]
-
-
-_TOKEN = re.compile(r"\{([^{}]+)\}|#+|@")
-
-
-def _constant(text: str) -> Draw:
-    return lambda rng: text
-
-
-def _digits(width: int) -> Draw:
-    top = 10**width
-    return lambda rng: str(int(rng.random() * top)).zfill(width)
-
-
-def _one_of(options: Sequence[str]) -> Draw:
-    return lambda rng: options[int(rng.random() * len(options))]
-
-
-def _number(low: str, high: str) -> Draw:
-    lo, span, width = int(low), int(high) - int(low) + 1, len(low)
-    return lambda rng: str(lo + int(rng.random() * span)).zfill(width)
-
-
-def compile_template(template: str, *, digits_only: bool = False) -> Draw:
-    """``countries.fill`` for one template, parsed once; ``digits_only`` drops spaces and +."""
-    parts: list[Draw] = []
-
-    def literal(text: str) -> None:
-        text = re.sub(r"\D", "", text) if digits_only else text
-        if text:
-            parts.append(_constant(text))
-
-    position = 0
-    for match in _TOKEN.finditer(template):
-        literal(template[position : match.start()])
-        position = match.end()
-        token, body = match.group(0), match.group(1)
-        if token.startswith("#"):
-            parts.append(_digits(len(token)))  # a run of digits is one draw
-        elif token == "@":
-            parts.append(_one_of(string.ascii_uppercase))
-        elif "|" in body:
-            parts.append(_one_of(tuple(body.split("|"))))
-        else:
-            parts.append(_number(*body.split("-")))
-    literal(template[position:])
-    if len(parts) == 1:
-        return parts[0]
-    return lambda rng: "".join([part(rng) for part in parts])
-
-
-class NumberTypes:
-    """``phonenumbers.number_type`` of a region's national numbers, with the patterns compiled.
-
-    The same decision as phonenumbers' own (the general pattern, then the special types, then
-    fixed line and mobile) without its per-call overhead, which adds up at millions of phones.
-    """
-
-    SPECIAL = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
-               "uan", "voicemail")  # fmt: skip
-
-    def __init__(self, region: str) -> None:
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if metadata is None:
-            raise ValueError(f"phonenumbers has no numbering plan for {region}.")
-        self.metadata = metadata
-        self.same = bool(metadata.same_mobile_and_fixed_line_pattern)
-        self.by_length: dict[int, tuple[re.Pattern[str] | None, ...]] = {}
-
-    def _patterns(self, length: int) -> tuple[re.Pattern[str] | None, ...]:
-        """(general, any special type, fixed line, mobile) for numbers of ``length`` digits."""
-
-        def pattern(descs: list[Any]) -> re.Pattern[str] | None:
-            alternatives = [
-                f"(?:{d.national_number_pattern})"
-                for d in descs
-                if d is not None
-                and d.national_number_pattern
-                and (not d.possible_length or length in d.possible_length)
-            ]
-            return re.compile("|".join(alternatives)) if alternatives else None
-
-        m = self.metadata
-        specials = [getattr(m, name) for name in self.SPECIAL]
-        return (
-            pattern([m.general_desc]),
-            pattern(specials),
-            pattern([m.fixed_line]),
-            pattern([m.mobile]),
-        )
-
-    def label(self, number: str) -> str | None:
-        """None for an invalid number, else the label the services give it (may be empty)."""
-        patterns = self.by_length.get(len(number))
-        if patterns is None:
-            patterns = self.by_length[len(number)] = self._patterns(len(number))
-        general, special, fixed, mobile = patterns
-        if general is None or not general.fullmatch(number):
-            return None
-        if special is not None and special.fullmatch(number):
-            return ""
-        is_mobile = mobile is not None and mobile.fullmatch(number) is not None
-        if fixed is not None and fixed.fullmatch(number):
-            return "" if self.same or is_mobile else "landline"
-        return "mobile" if is_mobile and not self.same else None
-
-
-class PhoneMaker:
-    """Valid numbers of one template in E.164, with the label the services would give them."""
-
-    def __init__(self, template: str, country: str, types: NumberTypes) -> None:
-        self.template, self.types = template, types
-        self.digits = compile_template(template, digits_only=True)
-        self.prefix = f"+{phonenumbers.country_code_for_region(country)}"
-        # Leading digits of the written number that are not in the national number: the
-        # country code ("+54 9 11 ..."), or the trunk zero ("01 ### ####" in Peru).
-        rng = random.Random(0)  # noqa: S311 - sample numbers, not secrets
-        for _attempt in range(20):
-            sample = self.digits(rng)
-            text = "+" + sample if template.startswith("+") else sample
-            national = str(phonenumbers.parse(text, country).national_number)
-            self.skip = len(sample) - len(national)
-            if sample[self.skip :] == national:
-                return
-        raise ValueError(f"Cannot tell the national number of {template!r} in {country}.")
-
-    def make(self, rng: random.Random) -> tuple[str, str, str]:
-        """(E.164, national digits, label) of a number phonenumbers accepts."""
-        for _attempt in range(200):
-            national = self.digits(rng)[self.skip :]
-            label = self.types.label(national) if national[0] != "0" else None
-            if label is not None:
-                return self.prefix + national, national, label
-        raise RuntimeError(f"No valid phone number from {self.template!r}.")
-
-
-class WordCache:
-    """``fold`` or ``slugify`` applied word by word with a memory: names share their words."""
-
-    def __init__(self, function: Callable[[str], str], joiner: str, *, alnum: bool) -> None:
-        self.function, self.joiner, self.alnum = function, joiner, alnum
-        self.words: dict[str, str] = {}
-
-    def __call__(self, text: str) -> str:
-        out = []
-        for word in text.split():
-            done = self.words.get(word)
-            if done is None:
-                exact = word.isalnum() or not self.alnum  # slugify drops punctuation
-                done = self.words[word] = self.function(word) if exact else ""
-            if not done:  # a word that vanishes or has punctuation: only the whole is exact
-                return self.function(text)
-            out.append(done)
-        return self.joiner.join(out)
-
-
-class Place(NamedTuple):
-    """A city with what its addresses and phones are drawn from."""
-
-    city: City
-    postal: tuple[Draw, ...]
-    landline: PhoneMaker
-    mobiles: tuple[PhoneMaker, ...]
-
-
-POOL = 1000
-
-
-@functools.lru_cache(maxsize=12)
-def faker_pools(locale: str, seed: int) -> tuple[tuple[str, ...], ...]:
-    """Men's and women's given names, surnames and street names of a locale, drawn once.
-
-    Faker is far too slow to call per row at a million rows; drawing from these pools keeps its
-    names and their frequencies.
-    """
-    fake = Faker(locale)
-    fake.seed_instance(seed)
-    return (
-        tuple(str(fake.first_name_male()) for _ in range(POOL)),
-        tuple(str(fake.first_name_female()) for _ in range(POOL)),
-        tuple(str(fake.last_name()) for _ in range(POOL * 2)),
-        tuple(str(fake.street_name()) for _ in range(POOL // 3)),
-    )
-
-
-class Kit:
-    """A country's customers' ingredients, compiled once."""
-
-    def __init__(self, spec: CountrySpec, seed: int, owners: tuple[int, ...]) -> None:
-        self.spec = spec
-        self.male, self.female, self.surnames, streets = faker_pools(spec.locale, seed)
-        types = NumberTypes(spec.code)
-        mobiles = tuple(PhoneMaker(t, spec.code, types) for t in spec.mobiles)
-        self.places = Choice(
-            [
-                Place(
-                    city,
-                    tuple(compile_template(p) for p in city.postal),
-                    PhoneMaker(city.landline, spec.code, types),
-                    (PhoneMaker(city.mobile, spec.code, types),) if city.mobile else mobiles,
-                )
-                for city in spec.cities
-            ],
-            [city.weight for city in spec.cities],
-        )
-        self.exterior = compile_template(spec.exterior)
-        self.interiors = tuple(compile_template(t) for t in spec.interiors)
-        self.streets = tuple(map(compile_template, spec.streets)) or tuple(map(_constant, streets))
-        self.org_forms = Choice(spec.org_forms, [form.weight for form in spec.org_forms])
-        self.owners = owners
-        self.currency = COUNTRY_CURRENCY.get(spec.code, "EUR")
-
-
-@dataclass(frozen=True)
-class References:
-    """Database ids of the rows generated customers point to."""
-
-    users: Mapping[str, int]
-    fiscal_types: Mapping[str, int]
-    legal_forms: Mapping[tuple[str, str], int]
-    groups: Mapping[str, tuple[int, int | None]]  # name -> (id, payment terms)
-    lead_sources: Mapping[str, int]
-    sectors: Mapping[str, int]
-    tags: Mapping[str, int]
-
-    @classmethod
-    def load(cls) -> References:
-        """The demo's users and lists (created when missing) as ids."""
-        users, _created = ensure_users()
-        ensure_lists()
-        admin = users["admin"].pk  # who gets the customers of a user who cannot own them
-        forms = LegalForm.objects.filter(is_active=True).values_list("country", "code", "id")
-        groups = CustomerGroup.objects.values_list("name", "id", "payment_terms_days")
-        return cls(
-            users={
-                name: user.pk if user.is_active and user.role != Role.READ_ONLY else admin
-                for name, user in users.items()
-            },
-            fiscal_types=dict(FiscalType.objects.filter(is_active=True).values_list("code", "id")),
-            legal_forms={(country, code): pk for country, code, pk in forms},
-            groups={name: (pk, terms) for name, pk, terms in groups},
-            lead_sources=dict(LeadSource.objects.filter(is_active=True).values_list("name", "id")),
-            sectors=dict(Sector.objects.filter(is_active=True).values_list("name", "id")),
-            tags=dict(Tag.objects.values_list("name", "id")),
-        )
 
 
 class Planned(NamedTuple):
@@ -364,24 +80,6 @@ class Planned(NamedTuple):
     tags: tuple[int, ...]
     country: str
     stage: str
-
-
-# Customer columns in the order of ``Planned.values`` after id, code and search text; any other
-# concrete field of the model is written with its default.
-CUSTOMER_FIELDS = (
-    "id", "code", "search_text", "kind", "fiscal_type", "legal_name", "trade_name", "first_name",
-    "last_name", "legal_form", "tax_id", "tax_id_type", "tax_country", "stage", "status",
-    "status_reason", "loss_reason", "loss_detail", "group", "follow_up", "owner",
-    "notes", "payment_method", "payment_terms_days", "currency", "language", "lead_source",
-    "sector", "size", "annual_revenue", "purchase_potential", "custom_data", "reviewed_at",
-    "archived_at", "created_at", "updated_at", "created_by", "updated_by", "version",
-)  # fmt: skip
-CHANNEL_FIELDS = ("customer", "type", "label", "value", "is_primary", "position")
-ADDRESS_FIELDS = ("customer", "type", "street", "exterior_number", "interior_number",
-                  "neighbourhood", "municipality", "locality", "postal_code", "region",
-                  "country")  # fmt: skip
-CONTACT_FIELDS = ("customer", "first_name", "last_name", "role", "email", "phone", "mobile",
-                  "birthday", "notes", "is_primary")  # fmt: skip
 
 
 class BulkPlanner:
@@ -647,182 +345,6 @@ class BulkSummary(DemoSummary):
     first_code: str = ""
     last_code: str = ""
     phases: dict[str, float] = field(default_factory=dict)
-
-
-TABLES: tuple[tuple[Any, tuple[str, ...]], ...] = (
-    (Customer, CUSTOMER_FIELDS),
-    (ContactChannel, CHANNEL_FIELDS),
-    (Address, ADDRESS_FIELDS),
-    (Contact, CONTACT_FIELDS),
-    (Customer.tags.through, ("customer", "tag")),
-)
-
-
-class Store:
-    """Writes batches of rows, and takes indexes and constraints down and up around the load.
-
-    Each vendor's choice of what to drop comes from measuring a million-row load: see
-    ``SQLiteStore`` and ``PostgresStore``.
-    """
-
-    drop_search = True  # drop the search index and build it once at the end
-    drop_foreign_keys = False  # drop the foreign keys and validate them once at the end
-
-    def __init__(self, connection: BaseDatabaseWrapper) -> None:
-        self.connection = connection
-        self.quote = connection.ops.quote_name
-        self.names = [model._meta.db_table for model, _fields in TABLES]
-        self.columns = [
-            [str(model._meta.get_field(name).column) for name in fields] for model, fields in TABLES
-        ]
-        # Concrete customer fields this loader does not know get their default.
-        extra = [f for f in Customer._meta.concrete_fields if f.name not in CUSTOMER_FIELDS]
-        self.columns[0] += [str(f.column) for f in extra]
-        self.extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
-        self.indexes: list[tuple[str, str]] = []
-        self.foreign_keys: list[tuple[str, str, str]] = []
-
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall()) if cursor.description else []
-
-    def secondary_indexes(self) -> list[tuple[str, str]]:
-        """(name, CREATE statement) of the non-unique indexes of the tables the load fills."""
-        raise NotImplementedError
-
-    def before(self) -> None:
-        if self.drop_search:
-            drop_search_index(self.connection)
-        self.indexes = self.secondary_indexes()
-        for name, _sql in self.indexes:
-            self.execute(f"DROP INDEX {self.quote(name)}")
-        if self.drop_foreign_keys:
-            self.foreign_keys = self.execute(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-                "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
-                [self.names],
-            )
-            self.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks block ALTER
-        for table, name, _definition in self.foreign_keys:
-            self.execute(f"ALTER TABLE {table} DROP CONSTRAINT {self.quote(name)}")
-
-    def after(self) -> None:
-        for _name, sql in self.indexes:
-            self.execute(sql)
-        for table, name, definition in self.foreign_keys:  # checks every row once
-            self.execute(f"ALTER TABLE {table} ADD CONSTRAINT {self.quote(name)} {definition}")
-        if self.drop_search:
-            create_search_index(self.connection)
-
-    def reserve_ids(self, count: int) -> list[int]:
-        raise NotImplementedError
-
-    def write(self, rows: list[list[Row]]) -> None:
-        raise NotImplementedError
-
-    def analyze(self) -> None:
-        raise NotImplementedError
-
-
-class SQLiteStore(Store):
-    """FTS5 is rebuilt at the end (in step with each insert it is three times slower); foreign
-    key checks are cheap lookups and stay on."""
-
-    def secondary_indexes(self) -> list[tuple[str, str]]:
-        found = []
-        for table in self.names:
-            for _seq, name, unique, origin, _partial in self.execute(
-                f"PRAGMA index_list({self.quote(table)})"
-            ):
-                if not unique and origin == "c":
-                    sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s"
-                    found.append((name, self.execute(sql, [name])[0][0]))
-        return found
-
-    def before(self) -> None:
-        # The search index's own definition, to build it with a bigger flush size.
-        sql = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s"
-        self.fts_sql = next(iter(self.execute(sql, [FTS_TABLE])), [None])[0]
-        super().before()
-
-    def after(self) -> None:
-        hashsize = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('hashsize', %s)"  # noqa: S608
-        if self.fts_sql:
-            self.execute(self.fts_sql)
-            self.execute(hashsize, [FTS_HASHSIZE[0]])
-        super().after()  # indexes, then create_search_index: the triggers and a rebuild
-        if self.fts_sql:
-            self.execute(hashsize, [FTS_HASHSIZE[1]])
-
-    def reserve_ids(self, count: int) -> list[int]:
-        # In the batch's transaction, which holds SQLite's write lock (BEGIN IMMEDIATE).
-        table = self.names[0]
-        top_sql = f"SELECT COALESCE(MAX(id), 0) FROM {self.quote(table)}"  # noqa: S608
-        (top,) = self.execute(top_sql)[0]
-        seq = self.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        start = max(top, seq[0][0] if seq else 0) + 1
-        return list(range(start, start + count))
-
-    def write(self, rows: list[list[Row]]) -> None:
-        raw = self.connection.connection
-        for table, columns, items in zip(self.names, self.columns, rows, strict=True):
-            if items:
-                names = ", ".join(self.quote(c) for c in columns)
-                marks = ", ".join("?" * len(columns))
-                sql = f"INSERT INTO {self.quote(table)} ({names}) VALUES ({marks})"  # noqa: S608
-                raw.executemany(sql, items)
-
-    def analyze(self) -> None:
-        self.execute("ANALYZE")
-        self.execute("PRAGMA optimize")
-
-
-class PostgresStore(Store):
-    """The trigram index stays and is kept in step by the server while the next batch is being
-    generated; foreign key triggers (eight per customer) would cost more than the whole COPY,
-    so the keys are dropped and added back, which checks them in one pass."""
-
-    drop_search = False
-    drop_foreign_keys = True
-
-    def secondary_indexes(self) -> list[tuple[str, str]]:
-        sql = (
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE %%' "
-            "AND indexdef NOT LIKE '%% USING gin %%'"
-        )
-        return [(name, definition) for name, definition in self.execute(sql, [self.names])]
-
-    def before(self) -> None:
-        # Losing the last batches in a crash is fine for demo data; a bigger pending list
-        # makes the trigram index take rows in fewer, larger merges.
-        self.execute("SET synchronous_commit = off")
-        self.execute("SET gin_pending_list_limit = '64MB'")
-        super().before()
-
-    def after(self) -> None:
-        self.execute("SET maintenance_work_mem = '256MB'")
-        super().after()
-        for setting in ("maintenance_work_mem", "gin_pending_list_limit", "synchronous_commit"):
-            self.execute(f"RESET {setting}")
-
-    def reserve_ids(self, count: int) -> list[int]:
-        sql = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
-        return [pk for (pk,) in self.execute(sql, [self.names[0], count])]
-
-    def write(self, rows: list[list[Row]]) -> None:
-        with self.connection.cursor() as cursor:
-            for table, columns, items in zip(self.names, self.columns, rows, strict=True):
-                if items:
-                    names = ", ".join(self.quote(c) for c in columns)
-                    sql = f"COPY {self.quote(table)} ({names}) FROM STDIN"
-                    with cursor.cursor.copy(sql) as copy:
-                        for row in items:
-                            copy.write_row(row)
-
-    def analyze(self) -> None:
-        self.execute("ANALYZE " + ", ".join(self.quote(name) for name in self.names))
 
 
 def take_codes(count: int, company: Company) -> list[str]:
