@@ -81,6 +81,12 @@ def add_sales(size: int, seed: int, per_customer: float) -> dict[str, Any]:
     invoices = _invoices(customers, int(len(customers) * per_customer), rng)
     opportunities = _opportunities(customers, stages, rng)
     losses = _losses(customers, rng)
+    # The statistics the nightly job would have refreshed (PostgreSQL: autovacuum's).
+    from cartera.core.db import refresh_statistics
+
+    if not refresh_statistics():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     info = {
         "invoices": invoices, "opportunities": opportunities, "losses": losses,
         "seconds": round(time.perf_counter() - started, 1),

@@ -16,3 +16,6 @@ class CoreConfig(AppConfig):
         jobs.register_periodic(
             "core.prune_job_history", jobs.prune_job_history, daily_at=datetime.time(3, 30)
         )
+        jobs.register_periodic(
+            "core.refresh_statistics", jobs.refresh_statistics_job, daily_at=datetime.time(4, 0)
+        )

@@ -355,6 +355,14 @@ def enqueue_period(periodic: Periodic, period: str) -> bool:
 
 
 @job(attempts=2)
+def refresh_statistics_job() -> dict[str, bool]:
+    """The planner's statistics, every night (SQLite: a sampled ``ANALYZE``)."""
+    from cartera.core.db import refresh_statistics
+
+    return {"analyzed": refresh_statistics()}
+
+
+@job(attempts=2)
 def prune_job_history() -> dict[str, int]:
     """Forget old finished runs (failures are kept longer) and old schedule rows."""
     now = timezone.now()
