@@ -356,7 +356,7 @@ def enqueue_period(periodic: Periodic, period: str) -> bool:
 
 @job(attempts=2)
 def refresh_statistics_job() -> dict[str, bool]:
-    """The planner's statistics, every night (SQLite: a sampled ``ANALYZE``)."""
+    """The planner's statistics, every night and after an import (SQLite: ``ANALYZE``)."""
     from cartera.core.db import refresh_statistics
 
     return {"analyzed": refresh_statistics()}

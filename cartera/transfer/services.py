@@ -24,7 +24,7 @@ from cartera.activities.models import Attachment, EntryKind, Note, Task, Timelin
 from cartera.audit import services as audit
 from cartera.audit.context import Source, audit_source
 from cartera.audit.models import Action
-from cartera.core.db import refresh_statistics
+from cartera.core.jobs import refresh_statistics_job
 from cartera.customers.models import Customer
 from cartera.customers.validation import CustomerInvalid
 from cartera.transfer import pipeline, reading
@@ -265,7 +265,9 @@ def run_now(batch: Import, *, progress: Callable[[int], None] | None = None) -> 
         _finish(batch, ImportStatus.FAILED, str(exc))
         return batch
     _finish(batch, ImportStatus.DONE)
-    refresh_statistics()  # the register may have grown many times over (SQLite)
+    # The register may have grown many times over: SQLite's planner needs to know (a job, so
+    # that the import ends without waiting for it).
+    refresh_statistics_job.enqueue()
     batch.refresh_from_db()
     audit.record(action=Action.IMPORT, object_type="import", object_id=batch.pk,
                  label=batch.file_name, by=by,

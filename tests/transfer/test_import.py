@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from cartera.activities.models import EntryKind, LifecycleChange, TimelineEntry
 from cartera.audit.models import Action, AuditEvent
@@ -162,6 +163,9 @@ def test_run_skips_invalid_rows_and_duplicates(owner: Any) -> None:
     assert LifecycleChange.objects.get(customer=customer).new_value == "client"
     entry = TimelineEntry.objects.get(customer=customer, kind=EntryKind.IMPORT)
     assert entry.data == {"file": "a.csv", "import": batch.pk}
+    # and the planner's statistics are refreshed after it, by the worker
+    queued = DBTaskResult.objects.filter(task_path__endswith=".refresh_statistics_job")
+    assert queued.count() == 1
 
 
 def test_duplicate_of_the_register_policies(owner: Any) -> None:
