@@ -100,7 +100,12 @@ class Address(models.Model):
                 fields=["customer"], condition=Q(type="fiscal"), name="address_one_fiscal"
             )
         ]
-        indexes = [models.Index(fields=["country", "region"], name="address_country_region")]
+        indexes = [
+            models.Index(fields=["country", "region"], name="address_country_region"),
+            # A customer's addresses, and whether it has one in a country or region (the list's
+            # filters) answered from the index alone.
+            models.Index(fields=["customer", "country", "region"], name="address_customer_country"),
+        ]
 
     def __str__(self) -> str:
         return ", ".join(self.lines())
