@@ -16,14 +16,12 @@ PostgreSQL's trigram index).
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-import phonenumbers
 from django.db import connection, models, router
 from django.utils import timezone
 
@@ -243,35 +241,7 @@ class _Channel(NamedTuple):
     def search_form(self) -> str:
         if self.type != ChannelType.PHONE:
             return quick_fold(self.value)  # as the model folds it, faster for plain ASCII
-        digits = _national_digits(self.value)
-        if digits is None:
-            return str(ContactChannel.search_form(self))  # type: ignore[arg-type]
-        return f"{self.value.lstrip('+')} {digits}"  # as the model writes it
-
-
-_E164 = re.compile(r"\+([1-9]\d{6,14})")
-
-
-def _national_digits(e164: str) -> str | None:
-    """``national_digits`` of a valid E.164 number without parsing it again (that parse cost
-    as much as the rest of the search text), when its country's plan has no national prefix
-    that parsing could strip (Spain, Mexico, Portugal, Italy…); None for the others."""
-    found = _E164.fullmatch(e164)
-    if found is None:
-        return None
-    digits = found.group(1)
-    for size in (1, 2, 3):  # the country code, found as phonenumbers finds it
-        code = int(digits[:size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            return str(int(digits[size:])) if _strips_nothing(code) else None
-    return None
-
-
-@cache
-def _strips_nothing(country_code: int) -> bool:
-    region = phonenumbers.region_code_for_country_code(country_code)
-    plan = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
-    return plan is not None and not plan.national_prefix_for_parsing
+        return str(ContactChannel.search_form(self))  # type: ignore[arg-type]
 
 
 class _CustomerMaker:

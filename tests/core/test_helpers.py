@@ -11,8 +11,10 @@ from django.utils import translation
 from cartera.core.countries import country_name, is_region_of, region_choices, region_name
 from cartera.core.phones import (
     PhoneError,
+    _national_without_parsing,
     format_phone,
     is_mobile,
+    national_digits,
     normalize_phone,
     read_phone,
 )
@@ -92,6 +94,24 @@ def test_reading_a_phone_once_tells_what_normalising_and_reading_it_back_tell() 
         assert phonenumbers.is_valid_number(phonenumbers.parse(read.e164)), typed
         valid += 1
     assert valid > 200  # most examples are valid where they are typed
+
+
+def test_national_digits_are_phonenumbers_national_number() -> None:
+    # given every region's example numbers in E.164, as the validator stores them
+    kinds = phonenumbers.PhoneNumberType
+    numbers = [
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+        for kind in (kinds.FIXED_LINE, kinds.MOBILE, kinds.TOLL_FREE, kinds.PREMIUM_RATE)
+        if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+    ]
+    # then each one's national digits are the national number phonenumbers parses
+    for e164 in numbers:
+        assert national_digits(e164) == str(phonenumbers.parse(e164).national_number), e164
+    # and Spanish numbers, like those of most plans, are not parsed again for it
+    assert _national_without_parsing("+34600112233") == "600112233"
+    assert sum(_national_without_parsing(e164) is not None for e164 in numbers) > 100
+    assert national_digits("not a phone") == ""
 
 
 def test_phones_show_nationally_at_home_and_internationally_abroad() -> None:
