@@ -142,6 +142,15 @@ def test_a_row_matches_a_row_of_an_earlier_chunk_and_the_first_row_wins() -> Non
     matcher.close()
 
 
+def _matched_in_chunks(rows: list[tuple[int, CleanCustomer]], chunk: int) -> dict[int, Match]:
+    matcher = Matcher()
+    matches: dict[int, Match] = {}
+    for start in range(0, len(rows), chunk):
+        matches.update(matcher.match_chunk(rows[start : start + chunk]))
+    matcher.close()
+    return matches
+
+
 @pytest.mark.parametrize("chunk", [1, 7, 1000])
 def test_a_name_block_with_more_than_max_block_names_is_ignored(chunk: int) -> None:
     # given MAX_BLOCK + 1 names of one town that share their only words (numbers must agree,
@@ -153,11 +162,7 @@ def test_a_name_block_with_more_than_max_block_names_is_ignored(chunk: int) -> N
     rows.append((limit + 3, customer(name="Fundiciones Sur", town="Soria")))
     rows.append((limit + 4, customer(name="Sur Fundiciones", town="Soria")))
     # when they are matched in chunks of any size
-    matcher = Matcher()
-    matches: dict[int, Match] = {}
-    for start in range(0, len(rows), chunk):
-        matches.update(matcher.match_chunk(rows[start : start + chunk]))
-    matcher.close()
+    matches = _matched_in_chunks(rows, chunk)
     # then the block is ignored once it holds more than MAX_BLOCK names
     assert matches == {limit + 4: Match("name", "Sur Fundiciones", row=limit + 3)}
 
@@ -170,11 +175,7 @@ def test_a_name_block_with_max_block_names_is_searched(chunk: int) -> None:
     rows.append((limit + 1, customer(name="Norte Talleres 1", town="Soria")))
     rows.append((limit + 2, customer(name="Norte Talleres 2", town="Soria")))
     # when they are matched in chunks of any size
-    matcher = Matcher()
-    matches: dict[int, Match] = {}
-    for start in range(0, len(rows), chunk):
-        matches.update(matcher.match_chunk(rows[start : start + chunk]))
-    matcher.close()
+    matches = _matched_in_chunks(rows, chunk)
     # then the repeated name is found; the block was full after it, so the next one is not
     assert matches == {limit + 1: Match("name", "Norte Talleres 1", row=1)}
 
