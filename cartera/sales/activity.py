@@ -15,7 +15,7 @@ customers of a group that sets them, from the group's ``pre_inactive_days`` /
 The whole portfolio is recomputed set-based: one query reads every customer's last invoice
 date (one grouped scan of the invoices) and its new status (a CASE on the group picks each
 customer's cut-off dates), keeping in a temporary table only the customers whose status
-changes; then one statement per status applies them to ``PurchaseActivity`` (a customer that
+changes; then one delete and one upsert apply them to ``PurchaseActivity`` (a customer that
 never bought has no row there). No loop runs over customers. Customers that become
 pre-inactive get a reminder for their owner.
 """
@@ -99,8 +99,8 @@ def recompute_activity(
     """Recompute purchase activity for every customer (or only ``customer_ids``).
 
     One query computes, for every customer at once, the status its last purchase gives it and
-    keeps in a temporary table only the customers whose status changes; then a few statements
-    per status apply them. Returns how many customers moved to each status; one transaction.
+    keeps in a temporary table only the customers whose status changes; then a delete and an
+    upsert apply them. Returns how many customers moved to each status; one transaction.
     """
     today = today or timezone.localdate()
     ids = None if customer_ids is None else sorted(set(customer_ids))
@@ -146,23 +146,18 @@ def recompute_activity(
             [Activity.NEVER, *status_params, *purchase_params, *scope_params],
         )
         changed = f"SELECT customer_id FROM {CHANGES_TABLE} WHERE activity = %s"  # noqa: S608
-        # Customers with no invoice left lose their row; the others get theirs written.
+        # Customers with no invoice left lose their row; the others get theirs written. An
+        # upsert, so that two invoices for one customer committed together cannot both insert.
         cursor.execute(
             f"DELETE FROM {kept} WHERE customer_id IN ({changed})",  # noqa: S608
             [Activity.NEVER],
         )
-        for value in (Activity.ACTIVE, Activity.PRE_INACTIVE, Activity.INACTIVE):
-            cursor.execute(
-                f"UPDATE {kept} SET activity = %s WHERE customer_id IN ({changed})",  # noqa: S608
-                [value, value],
-            )
-            cursor.execute(
-                f"INSERT INTO {kept} (customer_id, activity) "  # noqa: S608
-                f"SELECT ch.customer_id, ch.activity FROM {CHANGES_TABLE} AS ch "
-                f"WHERE ch.activity = %s AND NOT EXISTS "
-                f"(SELECT 1 FROM {kept} AS a WHERE a.customer_id = ch.customer_id)",
-                [value],
-            )
+        cursor.execute(
+            f"INSERT INTO {kept} (customer_id, activity) "  # noqa: S608
+            f"SELECT customer_id, activity FROM {CHANGES_TABLE} WHERE activity <> %s "
+            "ON CONFLICT (customer_id) DO UPDATE SET activity = excluded.activity",
+            [Activity.NEVER],
+        )
         cursor.execute(
             f"SELECT activity, COUNT(*) FROM {CHANGES_TABLE} GROUP BY activity"  # noqa: S608
         )
