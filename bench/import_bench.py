@@ -156,7 +156,8 @@ def main() -> None:
         print(f"{db}: check {result['check_seconds']} s + import {result['import_seconds']} s = "
               f"{total:.1f} s (target {TARGET_S:.0f} s) {'PASS' if total <= TARGET_S else 'FAIL'}; "
               f"{result['created']:,} created, {result['skipped']:,} skipped; "
-              f"peak {result['peak_rss_mb']} MB → {path.relative_to(ROOT)}")  # fmt: skip
+              f"peak {result['peak_rss_mb']} MB (helpers {result['helper_peak_rss_mb']} MB each) → "
+              f"{path.relative_to(ROOT)}")  # fmt: skip
         # Like bench/run.py: a missed target is reported (FAIL), a broken run is an error.
         failed |= result["created"] + result["skipped"] != shape["rows"]
     if failed:
@@ -223,6 +224,8 @@ def child(data: Path, profile: Path | None = None) -> dict[str, Any]:
         "register_after": Customer.objects.count(),
         "register_before": before,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # The largest helper process that validated rows for the check (0: none ran).
+        "helper_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
 
 

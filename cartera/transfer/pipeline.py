@@ -31,7 +31,7 @@ from cartera.accounts.models import User
 from cartera.customers import services as customer_services
 from cartera.customers.models import Customer
 from cartera.customers.validation import CleanCustomer, CustomerInvalid, validate_customer
-from cartera.transfer import checked, reading
+from cartera.transfer import checked, parallel, reading
 from cartera.transfer.duplicates import BatchLookups, Match, Matcher
 from cartera.transfer.fields import FIELDS, Converter, Lists, column_for_path
 from cartera.transfer.models import DuplicatePolicy, Import, ImportedRow, ImportStatus, RowAction
@@ -106,6 +106,10 @@ class Checker:
         return as_text(cells[index]) if index is not None and index < len(cells) else ""
 
     def check(self, chunk: list[tuple[int, list[Any]]]) -> list[Checked]:
+        return self.match(self.validate(chunk))
+
+    def validate(self, chunk: list[tuple[int, list[Any]]]) -> list[Checked]:
+        """The chunk's rows (blank ones left out) converted and validated, each on its own."""
         rows = [Checked(row=n, cells=cells) for n, cells in chunk if not reading.is_blank(cells)]
         for item in rows:
             item.data, cell_errors = self.converter.convert(item.cells)
@@ -115,6 +119,11 @@ class Checker:
         self.lookups.prefetch(str(r.data.get("tax_id", "")) for r in rows)
         for item in rows:
             self._validate(item)
+        return rows
+
+    def match(self, rows: list[Checked]) -> list[Checked]:
+        """The validated rows with what each duplicates (the file's earlier rows included: the
+        chunks must come in the file's order)."""
         valid = [(r.row, r.clean) for r in rows if r.clean is not None and r.match is None]
         matches = self.matcher.match_chunk(valid)
         for item in rows:
@@ -180,6 +189,16 @@ def _stop_requested(batch: Import) -> bool:
     return bool(Import.objects.filter(pk=batch.pk, cancel_requested=True).exists())
 
 
+def _stop(batch: Import) -> Callable[[], None]:
+    """What a pass asks before each chunk: raises ``Cancelled`` once a stop is requested."""
+
+    def ask() -> None:
+        if _stop_requested(batch):
+            raise Cancelled
+
+    return ask
+
+
 GC_YOUNG = 50_000  # allocations between two collections of young objects during a pass
 
 
@@ -227,10 +246,8 @@ def _check_file(
     invalid_out = io.StringIO()
     writer = csv.writer(invalid_out, delimiter=";")
     writer.writerow([*checker.headers, _("Row"), _("Errors")])
-    for chunk in _chunks(batch):
-        if _stop_requested(batch):
-            raise Cancelled
-        items = checker.check(chunk)
+    for chunk, validated in parallel.validated(checker, _chunks(batch), stop=_stop(batch)):
+        items = checker.match(validated)
         kept.add(chunk[-1][0] + 1, [_stored(item) for item in items])
         for item in items:
             counts["total"] += 1
@@ -333,10 +350,9 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
         return
     checker = Checker(batch, by=by)
     try:
-        for chunk in _chunks(batch, start=batch.next_row):
-            if _stop_requested(batch):
-                raise Cancelled
-            _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
+        chunks = _chunks(batch, start=batch.next_row)
+        for chunk, validated in parallel.validated(checker, chunks, stop=_stop(batch)):
+            _write_chunk(batch, checker.match(validated), chunk[-1][0] + 1, by=by)
             if progress:
                 progress(batch.next_row)
     finally:

@@ -1,0 +1,164 @@
+"""The rows of a large file validated in helper processes while this one finds duplicates.
+
+Validating a row as the forms do (tax id, phones, e-mail, postal code, the stage's required
+fields) is pure Python and takes most of a check; it is spread over one helper process per core
+(Python runs one thread at a time in a process). Finding duplicates remembers the file's
+earlier rows, so it stays here and takes the chunks back in their order.
+
+Helpers start only once a file has shown more than ``START_AFTER`` rows (a small file is done
+before they would be ready), and never for an in-memory database, which they cannot open, nor
+inside a transaction, whose work they would not see. They are started afresh (``spawn``), set
+up Django and open their own connection to the same database; they read the register (tax ids,
+lists, users) and write nothing. A helper's error in a row is the pass's error, as it would be
+here; a helper that dies leaves its chunks, and the rest, to this process. A cancelled pass
+stops them.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
+
+if TYPE_CHECKING:
+    from cartera.transfer.pipeline import Checked, Checker
+
+Chunk = list[tuple[int, list[Any]]]
+logger = logging.getLogger("cartera.transfer")
+
+START_AFTER = 10_000  # rows validated here before helpers are worth their start-up (about 1 s)
+HELPER_NICENESS = 10
+AHEAD = 2  # chunks handed to each helper before the first comes back (bounds the memory)
+
+
+def helpers_wanted() -> int:
+    """How many helper processes a large file gets: ``CARTERA_IMPORT_WORKERS``, else one per
+    core when there are several."""
+    configured = getattr(settings, "CARTERA_IMPORT_WORKERS", None)
+    if configured is not None:
+        return max(0, int(configured))
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+def validated(
+    checker: Checker, chunks: Iterator[Chunk], *, stop: Callable[[], None]
+) -> Iterator[tuple[Chunk, list[Checked]]]:
+    """Each chunk with its rows validated (not yet matched), in the file's order.
+
+    ``stop`` is asked before each chunk is read; it raises to end the pass.
+    """
+    in_memory = getattr(connection, "is_in_memory_db", lambda: False)()  # SQLite only
+    # Helpers see only what is committed: not the work of a transaction still open here.
+    helpers = 0 if in_memory or connection.in_atomic_block else helpers_wanted()
+    seen = 0
+    for chunk in chunks:
+        stop()
+        yield chunk, checker.validate(chunk)
+        seen += len(chunk)
+        if helpers and seen >= START_AFTER:
+            yield from _spread(checker, chunks, helpers, stop)
+            return
+
+
+class _Helpers:
+    """The pool of helper processes; once one of them dies (killed, out of memory, or unable
+    to start), the chunks it had and all later ones are validated here instead."""
+
+    def __init__(self, checker: Checker, count: int) -> None:
+        self.checker = checker
+        start = (dict(connection.settings_dict), translation.get_language(), checker.batch.pk,
+                 checker.by.pk)  # fmt: skip
+        self.pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=start,
+        )
+
+    def submit(self, chunk: Chunk) -> Future[list[Checked]] | None:
+        if self.pool is not None:
+            try:
+                return self.pool.submit(_validate, chunk)
+            except BrokenProcessPool as exc:
+                self._lost(exc)
+        return None
+
+    def result(self, chunk: Chunk, future: Future[list[Checked]] | None) -> list[Checked]:
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:
+                self._lost(exc)
+        return self.checker.validate(chunk)
+
+    def _lost(self, exc: BaseException) -> None:
+        if self.pool is not None:
+            logger.warning("Import %s: a helper process stopped (%s); going on without them.",
+                           self.checker.batch.pk, exc)  # fmt: skip
+            self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _spread(
+    checker: Checker, chunks: Iterator[Chunk], count: int, stop: Callable[[], None]
+) -> Iterator[tuple[Chunk, list[Checked]]]:
+    helpers = _Helpers(checker, count)
+    pending: deque[tuple[Chunk, Future[list[Checked]] | None]] = deque()
+    try:
+        for chunk in chunks:
+            stop()
+            pending.append((chunk, helpers.submit(chunk)))
+            while pending and (len(pending) >= count * AHEAD or helpers.pool is None):
+                done, future = pending.popleft()
+                yield done, helpers.result(done, future)
+        while pending:
+            done, future = pending.popleft()
+            yield done, helpers.result(done, future)
+    finally:
+        helpers.close()
+
+
+# --- In the helper process ---------------------------------------------------------------------
+
+_checker: Checker | None = None
+
+
+def _start(database: dict[str, Any], language: str | None, batch_id: int, user_id: int) -> None:
+    """Set up Django as the parent has it, on the parent's database and language."""
+    global _checker
+    import django
+
+    # The parent, which matches the chunks in order, is the one everything waits for: the
+    # helpers yield the processor to it.
+    os.nice(HELPER_NICENESS)
+
+    django.setup()
+    from django.db import connections
+
+    from cartera.accounts.models import User
+    from cartera.transfer.models import Import
+    from cartera.transfer.pipeline import Checker
+
+    connections["default"].settings_dict.update(database)
+    if language:
+        translation.activate(language)
+    _checker = Checker(Import.objects.get(pk=batch_id), by=User.objects.get(pk=user_id))
+
+
+def _validate(chunk: Chunk) -> list[Checked]:
+    assert _checker is not None, "the helper was not started"
+    return _checker.validate(chunk)

@@ -1,0 +1,142 @@
+"""A large file's rows validated by helper processes: the same report as validating them here."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from cartera.transfer import parallel, pipeline
+from tests.conftest import make_customer, make_user, valid_cif
+from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row
+from tests.transfer.helpers import imported
+
+
+def _on_disk(tmp_path: Path) -> Path | None:
+    """Helpers open the database anew; SQLite's test database lives in this process's memory,
+    so the checks run on a copy in a file (PostgreSQL's is already shared)."""
+    if connection.vendor != "sqlite":
+        return None
+    path = tmp_path / "register.sqlite3"
+    connection.ensure_connection()
+    with closing(sqlite3.connect(path)) as target:
+        connection.connection.backup(target)
+    return path
+
+
+def _report(
+    content: bytes, by: Any, workers: int, monkeypatch: pytest.MonkeyPatch, path: Path | None
+) -> Any:
+    """Check the file in a thread of its own: its own connection, to the copy on disk if any."""
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", workers)
+    found: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            if path is not None:  # this thread's connection only
+                connection.settings_dict = {**connection.settings_dict, "NAME": str(path)}
+            with translation.override("en"):  # not the default: the helpers must follow
+                batch = imported("lote.csv", content, by, dry_run=True)
+            found["report"] = (
+                batch.status, batch.total_rows, batch.valid_rows, batch.invalid_rows,
+                batch.duplicate_rows, batch.errors, batch.duplicates,
+                batch.error_file.open("rb").read(),
+            )  # fmt: skip
+        except BaseException as exc:
+            found["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=120)
+    assert "error" not in found, found.get("error")
+    return found["report"]
+
+
+@pytest.fixture
+def sheet(transactional_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A register customer and a file of 60 rows: bad ones, a row repeating an earlier one of
+    the file and one repeating the register's customer, checked in chunks of 7 rows, helpers
+    from the third chunk on."""
+    owner = make_user("olga")
+    held = make_customer(owner, tax_id=valid_cif(7770001), legal_name="Ya Registrada SL")
+    rows = [SPANISH_HEADERS] + [spanish_row(i) for i in range(60)]
+    rows[5] = spanish_row(4, tax_id="B12345670")  # wrong check digit
+    rows[17] = spanish_row(16, email="sin-arroba")
+    rows[41] = spanish_row(40, email=rows[2][3])  # the e-mail of sheet row 3, chunks before
+    rows[50] = spanish_row(49, tax_id=held.tax_id)
+    monkeypatch.setattr(pipeline, "CHUNK", 7)
+    monkeypatch.setattr(parallel, "START_AFTER", 14)
+    return owner, held, csv_bytes(rows), _on_disk(tmp_path)
+
+
+def test_helpers_report_what_this_process_reports(
+    sheet: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, held, content, path = sheet
+    spread: list[int] = []
+    real_spread = parallel._spread
+
+    def counted(*args: Any) -> Iterator[Any]:
+        spread.append(args[2])  # how many helpers were started
+        yield from real_spread(*args)
+
+    monkeypatch.setattr(parallel, "_spread", counted)
+
+    # when the file is checked here alone, then with two helper processes
+    alone = _report(content, owner, 0, monkeypatch, path)
+    helped = _report(content, owner, 2, monkeypatch, path)
+
+    # then the helpers did validate most of it, and the reports are the same, in English
+    assert spread == [2]
+    assert helped == alone
+    status, total, valid, invalid, duplicate, errors, duplicates, _file = helped
+    assert (status, total, valid, invalid, duplicate) == ("checked", 60, 58, 2, 2)
+    assert {e["row"] for e in errors} == {6, 18}
+    assert {(6, "NIF"), (18, "Correo electrónico")} <= {(e["row"], e["column"]) for e in errors}
+    assert any("valid" in e["message"] and "válid" not in e["message"] for e in errors)
+    assert {(d["row"], d["kind"], d["file_row"], d["customer"]) for d in duplicates} == {
+        (42, "email", 3, None),
+        (51, "tax_id", None, held.pk),
+    }
+
+
+def _die(*_args: Any) -> None:
+    """A helper's start that ends its process at once, as a crash or the OOM killer would."""
+    os._exit(3)
+
+
+def test_a_helper_that_dies_leaves_its_rows_to_this_process(
+    sheet: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner, _held, content, path = sheet
+    alone = _report(content, owner, 0, monkeypatch, path)
+    # given helpers that die as they start (the helper runs this module's ``_die``)
+    monkeypatch.setattr(parallel, "_start", _die)
+    # when the file is checked with them
+    helped = _report(content, owner, 2, monkeypatch, path)
+    # then every row was checked here instead, and the log says why
+    assert helped == alone
+    assert helped[1] == 60
+    assert "a helper process stopped" in caplog.text
+
+
+def test_one_helper_per_core_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", None)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert parallel.helpers_wanted() == 0
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert parallel.helpers_wanted() == 4
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", 1)
+    assert parallel.helpers_wanted() == 1
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", 0)
+    assert parallel.helpers_wanted() == 0
