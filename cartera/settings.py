@@ -300,7 +300,7 @@ CARTERA_PROXY_COUNT = int(os.environ.get("CARTERA_PROXY_COUNT", 0))
 CARTERA_UPLOAD_MAX_MB = int(os.environ.get("CARTERA_UPLOAD_MAX_MB", 20))
 # The largest spreadsheet an import accepts (a million rows of CSV is about 150 MB).
 CARTERA_IMPORT_MAX_MB = int(os.environ.get("CARTERA_IMPORT_MAX_MB", 200))
-# Helper processes that validate a large file's rows (empty: one per core; 0: none).
+# Helper processes validating a large file's rows (empty: one per processor, at most 4; 0: none).
 CARTERA_IMPORT_WORKERS = (
     int(os.environ["CARTERA_IMPORT_WORKERS"]) if os.environ.get("CARTERA_IMPORT_WORKERS") else None
 )

@@ -5,13 +5,15 @@ fields) is pure Python and takes most of a check; it is spread over one helper p
 (Python runs one thread at a time in a process). Finding duplicates remembers the file's
 earlier rows, so it stays here and takes the chunks back in their order.
 
-Helpers start only once a file has shown more than ``START_AFTER`` rows (a small file is done
+Helpers start once the chunks validated here reach ``START_AFTER`` rows (a small file is done
 before they would be ready), and never for an in-memory database, which they cannot open, nor
 inside a transaction, whose work they would not see. They are started afresh (``spawn``), set
 up Django and open their own connection to the same database; they read the register (tax ids,
 lists, users) and write nothing. A helper's error in a row is the pass's error, as it would be
 here; a helper that dies leaves its chunks, and the rest, to this process. A cancelled pass
-stops them.
+stops them. Only the check uses them: when an import cannot reuse the check's results it
+validates each chunk itself, after the chunk before it is written, whose customers a later row
+may repeat.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -36,18 +39,19 @@ Chunk = list[tuple[int, list[Any]]]
 logger = logging.getLogger("cartera.transfer")
 
 START_AFTER = 10_000  # rows validated here before helpers are worth their start-up (about 1 s)
-HELPER_NICENESS = 10
+MOST_HELPERS = 4  # each is a whole application process (about 150 MB) with a connection
 AHEAD = 2  # chunks handed to each helper before the first comes back (bounds the memory)
 
 
 def helpers_wanted() -> int:
     """How many helper processes a large file gets: ``CARTERA_IMPORT_WORKERS``, else one per
-    core when there are several."""
+    processor this process may run on (its affinity, not the host's count), at most
+    ``MOST_HELPERS``; none with a single processor."""
     configured = getattr(settings, "CARTERA_IMPORT_WORKERS", None)
     if configured is not None:
         return max(0, int(configured))
-    cores = os.cpu_count() or 1
-    return cores if cores > 1 else 0
+    cores = len(os.sched_getaffinity(0))
+    return min(cores, MOST_HELPERS) if cores > 1 else 0
 
 
 def validated(
@@ -55,7 +59,7 @@ def validated(
 ) -> Iterator[tuple[Chunk, list[Checked]]]:
     """Each chunk with its rows validated (not yet matched), in the file's order.
 
-    ``stop`` is asked before each chunk is read; it raises to end the pass.
+    ``stop`` is asked before each chunk is handed on; it raises to end the pass.
     """
     in_memory = getattr(connection, "is_in_memory_db", lambda: False)()  # SQLite only
     # Helpers see only what is committed: not the work of a transaction still open here.
@@ -118,16 +122,19 @@ def _spread(
 ) -> Iterator[tuple[Chunk, list[Checked]]]:
     helpers = _Helpers(checker, count)
     pending: deque[tuple[Chunk, Future[list[Checked]] | None]] = deque()
+
+    def next_done() -> tuple[Chunk, list[Checked]]:
+        stop()  # before each chunk is handed on, as when validating here
+        done, future = pending.popleft()
+        return done, helpers.result(done, future)
+
     try:
         for chunk in chunks:
-            stop()
             pending.append((chunk, helpers.submit(chunk)))
             while pending and (len(pending) >= count * AHEAD or helpers.pool is None):
-                done, future = pending.popleft()
-                yield done, helpers.result(done, future)
+                yield next_done()
         while pending:
-            done, future = pending.popleft()
-            yield done, helpers.result(done, future)
+            yield next_done()
     finally:
         helpers.close()
 
@@ -142,10 +149,8 @@ def _start(database: dict[str, Any], language: str | None, batch_id: int, user_i
     global _checker
     import django
 
-    # The parent, which matches the chunks in order, is the one everything waits for: the
-    # helpers yield the processor to it.
-    os.nice(HELPER_NICENESS)
-
+    # Ctrl+C in a terminal reaches the whole process group: the parent decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     django.setup()
     from django.db import connections
 

@@ -173,9 +173,12 @@ def _chunks(batch: Import, start: int = 0) -> Iterator[list[tuple[int, list[Any]
     options = reading.FileOptions.from_dict(batch.options)
     with batch.file.open("rb") as stream:
         numbered = reading.rows(stream, options)
-        next(numbered, None)  # the header
-        wanted = ((n, cells) for n, cells in numbered if n >= start)
-        yield from reading.chunked(wanted, CHUNK)
+        try:
+            next(numbered, None)  # the header
+            wanted = ((n, cells) for n, cells in numbered if n >= start)
+            yield from reading.chunked(wanted, CHUNK)
+        finally:
+            numbered.close()  # a pass that stops early: the reader lets go while the file is open
 
 
 def _set(batch: Import, **values: Any) -> None:
@@ -350,9 +353,11 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
         return
     checker = Checker(batch, by=by)
     try:
-        chunks = _chunks(batch, start=batch.next_row)
-        for chunk, validated in parallel.validated(checker, chunks, stop=_stop(batch)):
-            _write_chunk(batch, checker.match(validated), chunk[-1][0] + 1, by=by)
+        # Here, not in helpers: each chunk must see the customers the chunks before it wrote.
+        for chunk in _chunks(batch, start=batch.next_row):
+            if _stop_requested(batch):
+                raise Cancelled
+            _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
             if progress:
                 progress(batch.next_row)
     finally:

@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
@@ -114,7 +114,7 @@ def inspect(stream: IO[bytes], name: str) -> FileOptions:
     return FileOptions(format="csv", encoding=encoding, delimiter=delimiter, decimal=decimal)
 
 
-def rows(stream: IO[bytes], options: FileOptions) -> Iterator[tuple[int, list[Cell]]]:
+def rows(stream: IO[bytes], options: FileOptions) -> Generator[tuple[int, list[Cell]], None, None]:
     """(row number, cells) of every row, the header included (row 1)."""
     stream.seek(0)
     if options.format == "csv":

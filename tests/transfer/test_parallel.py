@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from cartera.transfer import parallel, pipeline
+from cartera.transfer import parallel, pipeline, services
+from cartera.transfer.models import DuplicatePolicy, Import, ImportStatus
 from tests.conftest import make_customer, make_user, valid_cif
-from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row
+from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row, upload
 from tests.transfer.helpers import imported
 
 
@@ -32,34 +33,44 @@ def _on_disk(tmp_path: Path) -> Path | None:
     return path
 
 
-def _report(
-    content: bytes, by: Any, workers: int, monkeypatch: pytest.MonkeyPatch, path: Path | None
-) -> Any:
-    """Check the file in a thread of its own: its own connection, to the copy on disk if any."""
-    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", workers)
+def _in_thread(path: Path | None, work: Callable[[], Any]) -> Any:
+    """``work()`` in a thread of its own: its own connection, to the copy on disk if any."""
     found: dict[str, Any] = {}
 
-    def work() -> None:
+    def run() -> None:
         try:
             if path is not None:  # this thread's connection only
                 connection.settings_dict = {**connection.settings_dict, "NAME": str(path)}
-            with translation.override("en"):  # not the default: the helpers must follow
-                batch = imported("lote.csv", content, by, dry_run=True)
-            found["report"] = (
-                batch.status, batch.total_rows, batch.valid_rows, batch.invalid_rows,
-                batch.duplicate_rows, batch.errors, batch.duplicates,
-                batch.error_file.open("rb").read(),
-            )  # fmt: skip
+            found["result"] = work()
         except BaseException as exc:
-            found["error"] = exc
+            found["result"] = exc
         finally:
             connection.close()
 
-    thread = threading.Thread(target=work)
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(timeout=120)
-    assert "error" not in found, found.get("error")
-    return found["report"]
+    assert "result" in found, "the pass did not end within two minutes"
+    assert not isinstance(found["result"], BaseException), found["result"]
+    return found["result"]
+
+
+def _report(
+    content: bytes, by: Any, workers: int, monkeypatch: pytest.MonkeyPatch, path: Path | None
+) -> Any:
+    """The check's report of the file."""
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", workers)
+
+    def work() -> Any:
+        with translation.override("en"):  # not the default: the helpers must follow
+            batch = imported("lote.csv", content, by, dry_run=True)
+        return (
+            batch.status, batch.total_rows, batch.valid_rows, batch.invalid_rows,
+            batch.duplicate_rows, batch.errors, batch.duplicates,
+            batch.error_file.open("rb").read(),
+        )  # fmt: skip
+
+    return _in_thread(path, work)
 
 
 @pytest.fixture
@@ -80,7 +91,7 @@ def sheet(transactional_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_helpers_report_what_this_process_reports(
-    sheet: Any, monkeypatch: pytest.MonkeyPatch
+    sheet: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     owner, held, content, path = sheet
     spread: list[int] = []
@@ -98,6 +109,7 @@ def test_helpers_report_what_this_process_reports(
 
     # then the helpers did validate most of it, and the reports are the same, in English
     assert spread == [2]
+    assert "a helper process stopped" not in caplog.text  # none left its rows to the parent
     assert helped == alone
     status, total, valid, invalid, duplicate, errors, duplicates, _file = helped
     assert (status, total, valid, invalid, duplicate) == ("checked", 60, 58, 2, 2)
@@ -130,12 +142,63 @@ def test_a_helper_that_dies_leaves_its_rows_to_this_process(
     assert "a helper process stopped" in caplog.text
 
 
+def test_a_stop_asked_near_the_end_is_heard(sheet: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a check asked to stop once 42 of the 60 rows are checked (chunks of 7)
+    owner, _held, content, path = sheet
+
+    def cancelled_check(workers: int) -> Any:
+        monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", workers)
+
+        def work() -> Any:
+            batch = services.create_import(file=upload("l.csv", content), name="l.csv", by=owner)
+
+            def progress(rows: int) -> None:
+                if rows >= 42:
+                    Import.objects.filter(pk=batch.pk).update(cancel_requested=True)
+
+            services.check_now(batch, progress=progress)
+            return batch.status, batch.total_rows
+
+        return _in_thread(path, work)
+
+    # then it stops there with helpers as without them, though they had the last chunks already
+    assert cancelled_check(2) == cancelled_check(0) == (ImportStatus.CANCELLED, 0)
+
+
+def test_an_import_checking_again_sees_the_customers_it_wrote(
+    sheet: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a file whose row 41 repeats the tax id of row 31, two chunks before, and an import
+    # that cannot reuse its check (so it checks each chunk again as it writes)
+    owner, _held, _content, path = sheet
+    rows = [SPANISH_HEADERS] + [spanish_row(i) for i in range(60)]
+    rows[40] = spanish_row(1000, tax_id=rows[30][1])
+    content = csv_bytes(rows)
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", 2)
+
+    def work() -> Any:
+        batch = services.create_import(file=upload("l.csv", content), name="l.csv", by=owner)
+        services.check_now(batch)
+        options = {k: v for k, v in batch.options.items() if k != "checked"}
+        Import.objects.filter(pk=batch.pk).update(
+            options=options, policy=DuplicatePolicy.UPDATE_EMPTY, status=ImportStatus.QUEUED
+        )
+        batch.refresh_from_db()
+        batch = services.run_now(batch)
+        return batch.status, batch.created_count, batch.updated_count, batch.skipped_count
+
+    # then row 41 updates the customer row 31 created, as it does without helpers
+    assert _in_thread(path, work) == (ImportStatus.DONE, 59, 1, 0)
+
+
 def test_one_helper_per_core_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", None)
-    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0})
     assert parallel.helpers_wanted() == 0
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
-    assert parallel.helpers_wanted() == 4
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2})
+    assert parallel.helpers_wanted() == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(64)))
+    assert parallel.helpers_wanted() == parallel.MOST_HELPERS
     monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", 1)
     assert parallel.helpers_wanted() == 1
     monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", 0)
