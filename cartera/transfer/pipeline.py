@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from cartera.accounts.models import User
+from cartera.core.db import commit_without_waiting_for_disk
 from cartera.customers import services as customer_services
 from cartera.customers.models import Customer
 from cartera.customers.validation import CleanCustomer, CustomerInvalid, validate_customer
@@ -384,6 +385,7 @@ def _write_chunk(batch: Import, items: list[Checked], next_row: int, *, by: User
         else:
             skipped += 1
     with transaction.atomic():
+        commit_without_waiting_for_disk()  # safe: the next row is recorded in this transaction
         locked = Import.objects.select_for_update().get(pk=batch.pk)
         if locked.next_row >= next_row or locked.status != ImportStatus.RUNNING:
             return  # another run wrote this chunk already, or the import was stopped

@@ -1,22 +1,26 @@
-"""Database helpers: the join order kept on PostgreSQL, the planner's statistics on SQLite."""
+"""Database helpers: the join order kept on PostgreSQL, commits that do not wait for the disk,
+the planner's statistics on SQLite."""
 
 from __future__ import annotations
 
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from cartera.core import jobs
-from cartera.core.db import joins_as_written
+from cartera.core.db import commit_without_waiting_for_disk, joins_as_written
 from tests.conftest import make_customer
+from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row
+from tests.transfer.helpers import imported
 
 pytestmark = pytest.mark.django_db
 
 
-def _setting() -> str:
+def _setting(name: str = "join_collapse_limit") -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SHOW join_collapse_limit")
+        cursor.execute(f"SHOW {name}")
         return str(cursor.fetchone()[0])
 
 
@@ -58,3 +62,22 @@ def test_statistics_are_refreshed_on_sqlite(owner) -> None:
 
 def test_the_statistics_job_runs_every_night() -> None:
     assert jobs.PERIODIC["core.refresh_statistics"].daily_at == datetime.time(4, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_commit_without_waiting_lasts_one_transaction() -> None:
+    assert _setting("synchronous_commit") == "on"
+    with transaction.atomic():
+        commit_without_waiting_for_disk()
+        assert _setting("synchronous_commit") == "off"
+    assert _setting("synchronous_commit") == "on"
+
+
+def test_each_imported_chunk_commits_without_waiting_on_postgresql(owner) -> None:
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2)]
+    with CaptureQueriesContext(connection) as queries:
+        batch = imported("dos.csv", csv_bytes(rows), owner)
+    assert batch.created_count == 2
+    relaxed = [q for q in queries if "synchronous_commit" in q["sql"]]
+    assert len(relaxed) == (1 if connection.vendor == "postgresql" else 0)
