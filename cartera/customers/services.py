@@ -95,32 +95,54 @@ class VersionConflict(CustomerInvalid):
     """Someone else saved the customer since it was read."""
 
 
-def _take_number(key: str) -> int:
-    """The next value of a series in one statement (UPDATE … RETURNING), in the caller's
-    transaction; the row stays locked until it ends, as with NumberSequence.take."""
-    if connection.features.can_return_columns_from_insert:  # RETURNING: SQLite 3.35+
-        quote = connection.ops.quote_name
-        sql = (
-            f"UPDATE {quote(NumberSequence._meta.db_table)} "  # noqa: S608 - names, not input
-            f"SET {quote('next_value')} = {quote('next_value')} + 1 "
-            f"WHERE {quote('key')} = %s RETURNING {quote('next_value')}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [key])
+def _take_numbers(key: str, count: int) -> int:
+    """Advance a series by ``count`` in one statement (UPDATE … RETURNING) in the caller's
+    transaction, creating it on first use; the first number taken. The row stays locked until
+    the transaction ends, as with ``NumberSequence.take``."""
+    if not connection.features.can_return_columns_from_insert:  # RETURNING: SQLite 3.35+
+        first = NumberSequence.take(key)
+        if count > 1:
+            NumberSequence.objects.filter(key=key).update(next_value=F("next_value") + count - 1)
+        return first
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(NumberSequence._meta.db_table)} "  # noqa: S608 - names, not input
+        f"SET {quote('next_value')} = {quote('next_value')} + %s "
+        f"WHERE {quote('key')} = %s RETURNING {quote('next_value')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, key])
+        row = cursor.fetchone()
+        if row is None:  # the series' first use
+            NumberSequence.objects.get_or_create(key=key)
+            cursor.execute(sql, [count, key])
             row = cursor.fetchone()
-        if row is not None:
-            return int(row[0]) - 1
-    return NumberSequence.take(key)  # creates the series on first use
+    assert row is not None
+    return int(row[0]) - count
+
+
+def take_customer_codes(count: int, company: Company | None = None) -> list[str]:
+    """``count`` new codes of the company's customer series (e.g. C-000123), taken in one
+    statement; codes already in use (given by hand, imported) are passed over."""
+    company = company or Company.load()
+    prefix, digits = company.customer_code_prefix, company.customer_code_digits
+    codes: list[str] = []
+    while len(codes) < count:
+        wanted = count - len(codes)
+        first = _take_numbers(CUSTOMER_CODE_SERIES, wanted)
+        batch = [f"{prefix}{n:0{digits}d}" for n in range(first, first + wanted)]
+        if batch[0] <= batch[-1]:  # one range of the code index holds them all
+            found = Customer.objects.filter(code__range=(batch[0], batch[-1]))
+        else:  # the numbers just grew a digit
+            found = Customer.objects.filter(code__in=batch)
+        used = set(found.order_by().values_list("code", flat=True))
+        codes += [code for code in batch if code not in used]
+    return codes
 
 
 def next_customer_code(company: Company | None = None) -> str:
     """Take the next code of the company's customer series (e.g. C-000123)."""
-    company = company or Company.load()
-    while True:
-        number = _take_number(CUSTOMER_CODE_SERIES)
-        code = f"{company.customer_code_prefix}{number:0{company.customer_code_digits}d}"
-        if not Customer.objects.filter(code=code).exists():
-            return code
+    return take_customer_codes(1, company)[0]
 
 
 def _check_owner(clean: CleanCustomer, *, by: User, instance: Customer | None) -> None:

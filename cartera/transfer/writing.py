@@ -31,7 +31,6 @@ from cartera.audit import services as audit
 from cartera.audit.models import Action, AuditEvent
 from cartera.core.countries import COUNTRY_CURRENCY
 from cartera.core.models import Company
-from cartera.core.models import Sequence as NumberSequence
 from cartera.customers.models import (
     Address,
     ChannelType,
@@ -41,47 +40,13 @@ from cartera.customers.models import (
     Stage,
     Tag,
 )
-from cartera.customers.services import AUDITED_FIELDS, CUSTOMER_CODE_SERIES
+from cartera.customers.services import AUDITED_FIELDS, take_customer_codes
 from cartera.customers.validation import CleanCustomer
 from cartera.transfer.duplicates import quick_fold, quick_squash
 from cartera.transfer.models import Import, ImportedRow, RowAction
 
 BATCH = 1000  # rows per INSERT statement of ``bulk_create``
 ROWS_PER_INSERT = 100  # rows per INSERT statement on SQLite (see ``Table.insert``)
-
-
-def take_codes(count: int, company: Company) -> list[str]:
-    """``count`` new codes of the customer series, reserved in one statement (the series row
-    stays locked until the caller's transaction ends); codes already used are passed over."""
-    codes: list[str] = []
-    while len(codes) < count:
-        wanted = count - len(codes)
-        first = _take_numbers(wanted)
-        batch = [
-            f"{company.customer_code_prefix}{n:0{company.customer_code_digits}d}"
-            for n in range(first, first + wanted)
-        ]
-        used = set(
-            Customer.objects.filter(code__in=batch).order_by().values_list("code", flat=True)
-        )
-        codes += [c for c in batch if c not in used]
-    return codes
-
-
-def _take_numbers(count: int) -> int:
-    """Advance the customer series by ``count``; the first number taken."""
-    NumberSequence.objects.get_or_create(key=CUSTOMER_CODE_SERIES)
-    quote = connection.ops.quote_name
-    table = quote(NumberSequence._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {quote('next_value')} = {quote('next_value')} + %s "  # noqa: S608
-            f"WHERE {quote('key')} = %s RETURNING {quote('next_value')}",
-            [count, CUSTOMER_CODE_SERIES],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0]) - count
 
 
 class Table:
@@ -340,7 +305,7 @@ def create_customers(
         return []
     company = Company.load()
     now = timezone.now()
-    codes = take_codes(len(items), company)
+    codes = take_customer_codes(len(items), company)
     customers_table = table(Customer, with_id=True)
     ids = customers_table.reserve_ids(len(items))
     customers: list[Customer] = []

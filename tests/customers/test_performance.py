@@ -9,12 +9,12 @@ import json
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cartera.accounts.models import User
 from cartera.audit.models import AuditEvent
-from cartera.core.models import Sequence
+from cartera.core.models import Company, Sequence
 from cartera.customers import services
 from cartera.customers.models import Customer
 from tests.conftest import client_for, make_customer, make_lead, valid_cif
@@ -155,6 +155,24 @@ def test_codes_follow_the_series_in_one_statement(owner: User) -> None:
     third = make_lead(owner, "Tres")
     assert _number(second.code) == _number(first.code) + 1
     assert _number(third.code) == _number(second.code) + 2
+
+
+def test_many_codes_taken_at_once_pass_over_used_ones(owner: User) -> None:
+    # given a series about to grow a digit and a code already used among the next ones
+    company = Company.load()
+    prefix, digits = company.customer_code_prefix, company.customer_code_digits
+    top = 10**digits
+    Sequence.objects.update_or_create(
+        key=services.CUSTOMER_CODE_SERIES, defaults={"next_value": top - 3}
+    )
+    make_lead(owner, "Manual", code=f"{prefix}{top - 2:0{digits}d}")
+    # when five codes are taken at once
+    with transaction.atomic():
+        codes = services.take_customer_codes(5, company)
+    # then they follow the series, without the used one, past the new digit
+    assert [_number(c) for c in codes] == [top - 3, top - 1, top, top + 1, top + 2]
+    assert len(set(codes)) == 5
+    assert Sequence.objects.get(key=services.CUSTOMER_CODE_SERIES).next_value == top + 3
 
 
 def _number(code: str) -> int:

@@ -39,7 +39,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cartera.core.models import Company
-from cartera.core.models import Sequence as NumberSequence
 from cartera.core.postal import region_for_postal_code
 from cartera.core.text import fold, squash
 from cartera.customers.demo import DemoSummary, Writer, ensure_users
@@ -51,7 +50,7 @@ from cartera.customers.demo.drawing import Choice, Kit, Place, References, WordC
 from cartera.customers.demo.stores import PostgresStore, Row, SQLiteStore
 from cartera.customers.demo.tax_ids import ORG, PERSON, Holder
 from cartera.customers.models import Customer
-from cartera.customers.services import CUSTOMER_CODE_SERIES
+from cartera.customers.services import take_customer_codes
 
 T = TypeVar("T")
 
@@ -347,26 +346,6 @@ class BulkSummary(DemoSummary):
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def take_codes(count: int, company: Company) -> list[str]:
-    """Reserve ``count`` codes of the customer series, skipping codes already in use."""
-    codes: list[str] = []
-    prefix, digits = company.customer_code_prefix, company.customer_code_digits
-    while len(codes) < count:
-        need = count - len(codes)
-        NumberSequence.objects.get_or_create(key=CUSTOMER_CODE_SERIES)
-        row = NumberSequence.objects.select_for_update().get(key=CUSTOMER_CODE_SERIES)
-        start, row.next_value = row.next_value, row.next_value + need
-        row.save(update_fields=["next_value"])
-        candidates = [f"{prefix}{n:0{digits}d}" for n in range(start, start + need)]
-        if candidates[0] <= candidates[-1]:  # one index range holds them all
-            found = Customer.objects.filter(code__range=(candidates[0], candidates[-1]))
-        else:  # the numbers just grew a digit
-            found = Customer.objects.filter(code__in=candidates)
-        used = set(found.values_list("code", flat=True))
-        codes += [code for code in candidates if code not in used]
-    return codes
-
-
 def _rows(planned: list[Planned], ids: list[int], codes: list[str], extra: Row) -> list[list[Row]]:
     """The rows of each table for a batch, now that ids and codes are known."""
     customers, channels, addresses, contacts, tags = [], [], [], [], []
@@ -463,7 +442,7 @@ def bulk_load(
                 break
             clock = time.perf_counter()
             with transaction.atomic():
-                codes = take_codes(len(planned), company)
+                codes = take_customer_codes(len(planned), company)
                 rows = _rows(planned, store.reserve_ids(len(planned)), codes, store.extra)
                 store.write(rows)
             phases["write"] = phases.get("write", 0.0) + time.perf_counter() - clock
