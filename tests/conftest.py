@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from cartera.accounts.models import ApiToken, Role, Team, User
@@ -170,3 +174,15 @@ def valid_cif(number: int, letter: str = "B") -> str:
     odd = sum(sum(divmod(int(d) * 2, 10)) for d in digits[0::2])
     even = sum(int(d) for d in digits[1::2])
     return f"{letter}{digits}{(10 - (odd + even) % 10) % 10}"
+
+
+def sqlite_copy(path: Path) -> Path | None:
+    """The SQLite test database, which lives in this process's memory, copied to ``path`` for
+    work that opens it anew (other threads, helper processes); None on PostgreSQL, whose test
+    database is already shared."""
+    if connection.vendor != "sqlite":
+        return None
+    connection.ensure_connection()
+    with closing(sqlite3.connect(path)) as target:
+        connection.connection.backup(target)
+    return path

@@ -47,7 +47,7 @@ def helpers_wanted() -> int:
     """How many helper processes a large file gets: ``CARTERA_IMPORT_WORKERS``, else one per
     processor this process may run on (its affinity, not the host's count), at most
     ``MOST_HELPERS``; none with a single processor."""
-    configured = getattr(settings, "CARTERA_IMPORT_WORKERS", None)
+    configured = settings.CARTERA_IMPORT_WORKERS
     if configured is not None:
         return max(0, int(configured))
     cores = len(os.sched_getaffinity(0))

@@ -12,6 +12,7 @@ all-or-nothing).
 from __future__ import annotations
 
 import csv
+import functools
 import gc
 import io
 import logging
@@ -189,18 +190,10 @@ def _set(batch: Import, **values: Any) -> None:
             setattr(batch, name, value)
 
 
-def _stop_requested(batch: Import) -> bool:
-    return bool(Import.objects.filter(pk=batch.pk, cancel_requested=True).exists())
-
-
-def _stop(batch: Import) -> Callable[[], None]:
+def _stop_if_asked(batch: Import) -> None:
     """What a pass asks before each chunk: raises ``Cancelled`` once a stop is requested."""
-
-    def ask() -> None:
-        if _stop_requested(batch):
-            raise Cancelled
-
-    return ask
+    if Import.objects.filter(pk=batch.pk, cancel_requested=True).exists():
+        raise Cancelled
 
 
 GC_YOUNG = 50_000  # allocations between two collections of young objects during a pass
@@ -250,7 +243,8 @@ def _check_file(
     invalid_out = io.StringIO()
     writer = csv.writer(invalid_out, delimiter=";")
     writer.writerow([*checker.headers, _("Row"), _("Errors")])
-    for chunk, validated in parallel.validated(checker, _chunks(batch), stop=_stop(batch)):
+    stop = functools.partial(_stop_if_asked, batch)
+    for chunk, validated in parallel.validated(checker, _chunks(batch), stop=stop):
         items = checker.match(validated)
         kept.add(chunk[-1][0] + 1, [_stored(item) for item in items])
         for item in items:
@@ -341,8 +335,7 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
         for next_row, stored in kept:
             if next_row <= batch.next_row:
                 continue  # written before the run was interrupted
-            if _stop_requested(batch):
-                raise Cancelled
+            _stop_if_asked(batch)
             rows = checked.recheck([r for r in stored if r[0] >= batch.next_row])
             items = [Checked(row=row, cells=[], clean=clean, data=data, match=match)
                      for row, clean, data, match in rows]  # fmt: skip
@@ -356,8 +349,7 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
     try:
         # Here, not in helpers: each chunk must see the customers the chunks before it wrote.
         for chunk in _chunks(batch, start=batch.next_row):
-            if _stop_requested(batch):
-                raise Cancelled
+            _stop_if_asked(batch)
             _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
             if progress:
                 progress(batch.next_row)

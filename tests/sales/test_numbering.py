@@ -13,7 +13,7 @@ from django.db import close_old_connections, connection
 from cartera.accounts.models import User
 from cartera.customers.models import Customer
 from cartera.sales.models import SalesDocument
-from tests.conftest import make_customer, make_user
+from tests.conftest import make_customer, make_user, sqlite_copy
 from tests.sales.conftest import make_document
 
 THREADS = 8
@@ -34,14 +34,10 @@ def test_concurrent_documents_get_consecutive_unique_numbers(
     # given one customer and several salespeople creating quotes and invoices at once
     owner = make_user("olga")
     customer = make_customer(owner)
-    path = None
-    if connection.vendor == "sqlite":
-        # The test database lives in memory, where SQLite locks tables instead of waiting:
-        # the threads work on a copy in a file, as the application does (WAL, IMMEDIATE).
-        path = tmp_path / "numbering.sqlite3"
-        connection.ensure_connection()
-        with closing(sqlite3.connect(path)) as target:
-            connection.connection.backup(target)
+    # SQLite's test database lives in memory, where it locks tables instead of waiting: the
+    # threads work on a copy in a file, as the application does (WAL, IMMEDIATE).
+    path = sqlite_copy(tmp_path / "numbering.sqlite3")
+    if path is not None:
         monkeypatch.setitem(connection.settings_dict, "NAME", str(path))
     errors: list[BaseException] = []
     start = threading.Barrier(THREADS)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +14,9 @@ from django.utils import translation
 
 from cartera.transfer import parallel, pipeline, services
 from cartera.transfer.models import DuplicatePolicy, Import, ImportStatus
-from tests.conftest import make_customer, make_user, valid_cif
+from tests.conftest import make_customer, make_user, sqlite_copy, valid_cif
 from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row, upload
 from tests.transfer.helpers import imported
-
-
-def _on_disk(tmp_path: Path) -> Path | None:
-    """Helpers open the database anew; SQLite's test database lives in this process's memory,
-    so the checks run on a copy in a file (PostgreSQL's is already shared)."""
-    if connection.vendor != "sqlite":
-        return None
-    path = tmp_path / "register.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as target:
-        connection.connection.backup(target)
-    return path
 
 
 def _in_thread(path: Path | None, work: Callable[[], Any]) -> Any:
@@ -87,7 +73,7 @@ def sheet(transactional_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     rows[50] = spanish_row(49, tax_id=held.tax_id)
     monkeypatch.setattr(pipeline, "CHUNK", 7)
     monkeypatch.setattr(parallel, "START_AFTER", 14)
-    return owner, held, csv_bytes(rows), _on_disk(tmp_path)
+    return owner, held, csv_bytes(rows), sqlite_copy(tmp_path / "register.sqlite3")
 
 
 def test_helpers_report_what_this_process_reports(
