@@ -28,12 +28,11 @@ from cartera.accounts.models import User
 from cartera.customers.models import (
     ChannelType,
     ContactChannel,
-    Customer,
     CustomField,
     FiscalType,
     LegalForm,
 )
-from cartera.transfer.duplicates import Match
+from cartera.transfer.duplicates import Match, holding_tax_ids
 from cartera.transfer.models import Import
 
 Stored = tuple[int, Any, dict[str, Any], Match | None]  # row, clean (None: invalid), data, match
@@ -133,9 +132,9 @@ def recheck(rows: list[Stored]) -> list[Stored]:
     tax_ids = {str(r[1].fields.get("tax_id") or "") for r in open_rows} - {""}
     holders = {
         (country, tax_id): pk
-        for country, tax_id, pk in Customer.objects.filter(tax_id__in=sorted(tax_ids))
-        .order_by()  # unordered: sorting by name would walk the whole name index
-        .values_list("tax_country", "tax_id", "pk")
+        for country, tax_id, pk in holding_tax_ids(tax_ids).values_list(
+            "tax_country", "tax_id", "pk"
+        )
     }
     values = {
         str(c["value"]).lower() if c["type"] == ChannelType.EMAIL else str(c["value"])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from django.db.models import QuerySet
 from rapidfuzz import fuzz, process
 
 from cartera.core.models import Company
@@ -59,6 +60,13 @@ _IGNORED_WORDS = frozenset(
 )
 
 
+def holding_tax_ids(tax_ids: Iterable[str]) -> QuerySet[Customer]:
+    """The customers holding any of these (compact) tax ids, in any country: one look-up of
+    the ``customer_tax_lookup`` index per tax id. Unordered: sorting by name would have SQLite
+    walk the whole name index."""
+    return Customer.objects.filter(tax_id__in=sorted(tax_ids)).order_by()
+
+
 class BatchLookups(Lookups):
     """The validator's reads of the register answered from memory: lists once per run, tax
     ids once per chunk (``prefetch``); anything not prefetched still asks the database."""
@@ -85,10 +93,9 @@ class BatchLookups(Lookups):
         self._asked = wanted
         self._holders = {
             (c.tax_country, c.tax_id): c
-            # Unordered: sorting by name would have SQLite walk the whole name index.
-            for c in Customer.objects.filter(tax_id__in=sorted(wanted))
-            .order_by()
-            .only("id", "code", "legal_name", "trade_name", "tax_country", "tax_id")
+            for c in holding_tax_ids(wanted).only(
+                "id", "code", "legal_name", "trade_name", "tax_country", "tax_id"
+            )
         }
 
     def legal_form(self, country: str, code: str) -> LegalForm | None:

@@ -189,3 +189,20 @@ def _number(code: str) -> int:
 def _next_code(code: str, step: int) -> str:
     digits = "".join(ch for ch in code if ch.isdigit())
     return code[: len(code) - len(digits)] + f"{int(digits) + step:0{len(digits)}d}"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_an_import_looks_tax_ids_up_in_the_index_without_knowing_their_countries(
+    owner: User,
+) -> None:
+    # given a register with customers in two countries
+    from cartera.transfer.duplicates import holding_tax_ids
+
+    spanish = make_customer(owner, tax_id=valid_cif(11))
+    make_customer(owner, tax_id=valid_cif(12))
+    # when an import's chunk asks who holds its tax ids, countries unknown
+    found = holding_tax_ids([spanish.tax_id, "B00000000"])
+    plan = found.explain()
+    # then SQLite searches the tax id index rather than reading every customer
+    assert "customer_tax_lookup (tax_id=?)" in plan, plan
+    assert [c.pk for c in found] == [spanish.pk]

@@ -336,9 +336,10 @@ class Customer(models.Model):
                 name="customer_archived",
                 condition=Q(archived_at__isnull=False),
             ),
-            # The duplicate check looks a tax id up by country; SQLite cannot use the
-            # partial unique index for it, so it gets a plain one.
-            models.Index(fields=["tax_country", "tax_id"], name="customer_tax_lookup"),
+            # The duplicate check looks a tax id up by country, and an import's chunk looks
+            # thousands up before it knows their countries; SQLite cannot use the partial
+            # unique index for either, so they get a plain one, tax id first.
+            models.Index(fields=["tax_id", "tax_country"], name="customer_tax_lookup"),
         ]
 
     def __str__(self) -> str:
