@@ -22,7 +22,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from django.db import connection, models, router
+from django.db import connection, models
 from django.utils import timezone
 
 from cartera.accounts.models import User
@@ -83,11 +83,20 @@ class Table:
 
     def row_of(self, obj: models.Model) -> tuple[Any, ...]:
         """The row of an unsaved instance, whose pk and auto_now fields are already set."""
-        out = []
-        prepare, last = self.prepare, self.last
         values = obj.__dict__  # the columns' values, without the descriptors' lookups
+        missing = {name: getattr(obj, name) for name in self.names if name not in values}
+        return self.row_from({**values, **missing} if missing else values)
+
+    def row_from(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """A row from values by attribute name as a model instance holds them, converted for
+        the database (``row`` takes them converted); the field's default where not given."""
+        out = []
+        prepare, last, defaults = self.prepare, self.last, self.defaults
         for name in self.names:
-            value = values[name] if name in values else getattr(obj, name)
+            if name not in values:
+                out.append(defaults[name])
+                continue
+            value = values[name]
             field = prepare.get(name)
             if field is not None:
                 seen = last.get(name)
@@ -209,59 +218,54 @@ class _Channel(NamedTuple):
         return str(ContactChannel.search_form(self))  # type: ignore[arg-type]
 
 
-class _CustomerMaker:
-    """Unsaved customers from field values, as ``Customer(**values)`` makes them but cheaper:
-    the positional constructor (the one reading from the database uses) with every column's
-    default, then each related object kept in the instance's cache, as assigning it does."""
+class _CustomerFields:
+    """A new customer's fields by name, as ``Customer(**values)`` would hold them (every
+    field's default where none is given, related objects as instances), and its row: plain
+    dicts instead of model instances, which cost more than the rest of writing a customer."""
 
     def __init__(self) -> None:
-        self.fields = list(Customer._meta.concrete_fields)
-        self.position = {f.name: i for i, f in enumerate(self.fields)}
-        self.defaults = [f.get_default() for f in self.fields]
-        # Defaults made afresh for every instance (a new dict for ``custom_data``).
-        self.fresh = [
-            (i, f) for i, f in enumerate(self.fields) if f.has_default() and callable(f.default)
-        ]
+        concrete = list(Customer._meta.concrete_fields)
+        self.defaults = {f.name: f.get_default() for f in concrete}
+        # Defaults made afresh for every customer (a new dict for ``custom_data``).
+        self.fresh = [f for f in concrete if f.has_default() and callable(f.default)]
+        self.relations = [(f.name, f.attname, f.target_field.attname)
+                          for f in concrete if isinstance(f, models.ForeignKey)]  # fmt: skip
 
-    def make(self, values: dict[str, Any]) -> Customer:
-        row = list(self.defaults)
-        for i, f in self.fresh:
-            row[i] = f.get_default()
-        value: Any
-        related: list[tuple[models.ForeignKey[Any, Any], Any]] = []
-        for name, value in values.items():
-            at = self.position.get(name)
-            if at is None:
-                return Customer(**values)  # not a column: leave it to the model
-            f = self.fields[at]
-            if f.is_relation:
-                if value is not None and not isinstance(value, models.Model):
-                    return Customer(**values)
-                assert isinstance(f, models.ForeignKey)
-                related.append((f, value))
-                value = None if value is None else getattr(value, f.target_field.attname)
-            row[at] = value
-        customer = Customer(*row)
-        for f, value in related:
-            f.set_cached_value(customer, value)
-            if value is not None and customer._state.db is None:
-                customer._state.db = router.db_for_write(Customer, instance=value)
-        return customer
+    def values(self, given: dict[str, Any]) -> dict[str, Any]:
+        unknown = given.keys() - self.defaults.keys()
+        if unknown:
+            raise TypeError(f"Not fields of a customer: {sorted(unknown)}")
+        values = dict(self.defaults)
+        for f in self.fresh:
+            values[f.name] = f.get_default()
+        values.update(given)
+        return values
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        columns = dict(values)
+        for name, attname, target in self.relations:
+            related = columns.pop(name)
+            columns[attname] = None if related is None else getattr(related, target)
+        return table(Customer, with_id=True).row_from(columns)
+
+
+# One empty dict for every customer without custom data: ``Table.row_from`` converts it once.
+_NO_CUSTOM_DATA: dict[str, Any] = {}
 
 
 @cache
-def _maker() -> _CustomerMaker:
-    return _CustomerMaker()  # on first use: the models are ready by then
+def _customer_fields() -> _CustomerFields:
+    return _CustomerFields()  # on first use: the models are ready by then
 
 
 def _search_text(
-    customer: Customer, channels: list[dict[str, Any]], contacts: list[dict[str, Any]]
+    values: dict[str, Any], channels: list[dict[str, Any]], contacts: list[dict[str, Any]]
 ) -> str:
-    """``customer.build_search_text`` of a customer not written yet, its parts in the same
-    order, folded the same way (``quick_fold``: most text is plain ASCII, which needs no
-    Unicode normalisation)."""
-    parts = [customer.code, customer.legal_name, customer.trade_name, customer.first_name,
-             customer.last_name, quick_squash(customer.tax_id or "")]  # fmt: skip
+    """``customer.build_search_text`` of a customer not written yet (its fields by name), its
+    parts in the same order, folded the same way (``quick_fold``: most text is plain ASCII,
+    which needs no Unicode normalisation)."""
+    parts = [values["code"], values["legal_name"], values["trade_name"], values["first_name"],
+             values["last_name"], quick_squash(values["tax_id"] or "")]  # fmt: skip
     for channel in channels:
         parts.append(_Channel(channel.get("type", ""), channel.get("value", "")).search_form())
     for contact in contacts:
@@ -270,23 +274,24 @@ def _search_text(
     return " ".join(quick_fold(p) for p in parts if p)
 
 
-def _customer(clean: CleanCustomer, *, code: str, by: User, company: Company, now: Any) -> Customer:
+def _customer(
+    clean: CleanCustomer, *, code: str, by: User, company: Company, now: Any
+) -> dict[str, Any]:
+    """The new customer's fields by name, with the defaults ``services.create_customer`` gives."""
     fields = dict(clean.fields)
     fields["code"] = code
     fields.setdefault("owner", by)
     if not fields.get("currency"):
         country = fields.get("tax_country") or company.default_country
         fields["currency"] = COUNTRY_CURRENCY.get(country, company.default_currency)
-    for name in ("fiscal_type", "legal_form", "group", "lead_source", "sector"):
-        fields.setdefault(name, None)
     if fields.get("payment_terms_days") is None and fields.get("group") is not None:
         fields["payment_terms_days"] = fields["group"].payment_terms_days
-    customer = _maker().make({**fields, "created_by": by, "updated_by": by, "reviewed_at": now})
-    customer.created_at = customer.updated_at = now
-    customer.custom_data = clean.custom_data or {}
-    if customer.stage == Stage.CLIENT and customer.client_since is None:
-        customer.client_since = timezone.localdate()
-    return customer
+    stamps = {"created_by": by, "updated_by": by, "reviewed_at": now, "created_at": now,
+              "updated_at": now, "custom_data": clean.custom_data or _NO_CUSTOM_DATA}  # fmt: skip
+    values = _customer_fields().values({**fields, **stamps})
+    if values["stage"] == Stage.CLIENT and values["client_since"] is None:
+        values["client_since"] = timezone.localdate()
+    return values
 
 
 def _without_id(items: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -306,43 +311,43 @@ def create_customers(
     company = Company.load()
     now = timezone.now()
     codes = take_customer_codes(len(items), company)
-    customers_table = table(Customer, with_id=True)
-    ids = customers_table.reserve_ids(len(items))
-    customers: list[Customer] = []
+    ids = table(Customer, with_id=True).reserve_ids(len(items))
+    customers: list[dict[str, Any]] = []
     related: list[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]] = []
     for (_row, clean, extra), code, pk in zip(items, codes, ids, strict=True):
         customer = _customer(clean, code=code, by=by, company=company, now=now)
-        customer.pk = pk
-        for name, value in extra.items():
-            setattr(customer, name, value)
+        customer["id"] = pk
+        customer.update(extra)
         channels = _without_id(clean.channels)
         contacts = _without_id(clean.contacts)
         contacts.sort(key=lambda c: (not c.get("is_primary"), c.get("first_name", ""),
                                      c.get("last_name", "")))  # fmt: skip
-        customer.search_text = _search_text(customer, channels, contacts)
+        customer["search_text"] = _search_text(customer, channels, contacts)
         customers.append(customer)
         related.append((channels, _without_id(clean.addresses), contacts))
-    customers_table.insert([customers_table.row_of(c) for c in customers])
-    channel_rows, address_rows, contact_rows = [], [], []
+    fields = _customer_fields()
+    table(Customer, with_id=True).insert([fields.row(c) for c in customers])
+    channel_rows: list[tuple[Any, ...]] = []
+    address_rows: list[tuple[Any, ...]] = []
+    contact_rows: list[dict[str, Any]] = []
     channels_table, addresses_table = table(ContactChannel), table(Address)
-    for customer, (channels, addresses, contacts) in zip(customers, related, strict=True):
+    for pk, (channels, addresses, contacts) in zip(ids, related, strict=True):
         for i, item in enumerate(channels):
-            channel_rows.append(channels_table.row({**item, "customer_id": customer.pk,
-                                                    "position": i}))  # fmt: skip
+            channel_rows.append(channels_table.row({**item, "customer_id": pk, "position": i}))
         for item in addresses:
-            address_rows.append(addresses_table.row({**item, "customer_id": customer.pk}))
-        for item in contacts:
-            contact = Contact(customer_id=customer.pk, **item)
-            contact_rows.append(contact)
+            address_rows.append(addresses_table.row({**item, "customer_id": pk}))
+        contact_rows.extend({**item, "customer_id": pk} for item in contacts)
     channels_table.insert(channel_rows)
     addresses_table.insert(address_rows)
     if contact_rows:
         contacts_table = table(Contact, with_id=True)
-        for contact, pk in zip(contact_rows, contacts_table.reserve_ids(len(contact_rows)),
-                               strict=True):  # fmt: skip
-            contact.pk = pk
-        contacts_table.insert([contacts_table.row_of(c) for c in contact_rows])
-    _tag(customers, [clean.tags or [] for _row, clean, _extra in items])
+        contacts_table.insert([
+            contacts_table.row_from({**contact, "id": contact_pk})
+            for contact, contact_pk in zip(
+                contact_rows, contacts_table.reserve_ids(len(contact_rows)), strict=True
+            )
+        ])  # fmt: skip
+    _tag(ids, [clean.tags or [] for _row, clean, _extra in items])
     _history(customers, related, batch=batch, by=by, now=now)
     imported = table(ImportedRow)
     return [
@@ -350,16 +355,16 @@ def create_customers(
             {
                 "batch_id": batch.pk,
                 "row": row,
-                "customer_id": customer.pk,
+                "customer_id": pk,
                 "action": RowAction.CREATED.value,
                 "version": 1,
             }
         )
-        for (row, _clean, _extra), customer in zip(items, customers, strict=True)
+        for (row, _clean, _extra), pk in zip(items, ids, strict=True)
     ]
 
 
-def _tag(customers: Sequence[Customer], names: Sequence[list[str]]) -> None:
+def _tag(customers: Sequence[int], names: Sequence[list[str]]) -> None:
     wanted = {n for tags in names for n in tags}
     if not wanted:
         return
@@ -371,7 +376,7 @@ def _tag(customers: Sequence[Customer], names: Sequence[list[str]]) -> None:
         existing = {t.name.casefold(): t for t in Tag.objects.filter(name__in=sorted(wanted))}
     through = Customer.tags.through
     links = {
-        (customer.pk, existing[n.casefold()].pk)
+        (customer, existing[n.casefold()].pk)
         for customer, tags in zip(customers, names, strict=True)
         for n in tags
     }
@@ -390,12 +395,13 @@ def _address_text(item: dict[str, Any]) -> str:
     return ", ".join(Address.lines(SimpleNamespace(**{**_ADDRESS_BLANK, **item})))  # type: ignore[arg-type]
 
 
-def _created(customer: Customer, fields: Sequence[str]) -> dict[str, list[Any]]:
-    """``audit.diff({}, audit.snapshot(customer, fields))`` in one pass: the fields that are
-    not empty, as [None, value]. Text, whole numbers and flags are already plain."""
+def _created(customer: dict[str, Any], fields: Sequence[str]) -> dict[str, list[Any]]:
+    """``audit.diff({}, audit.snapshot(customer, fields))`` of a customer's fields by name, in
+    one pass: those not empty, as [None, value]. Text, whole numbers and flags are already
+    plain."""
     changes: dict[str, list[Any]] = {}
     for name in fields:
-        value = getattr(customer, name)
+        value = customer[name]
         if value is None:
             continue
         if value.__class__ not in _PLAIN:
@@ -410,7 +416,7 @@ _PLAIN = frozenset([str, bool, int])  # what ``audit.plain`` returns as it is
 
 
 def _history(
-    customers: Sequence[Customer],
+    customers: Sequence[dict[str, Any]],
     related: Sequence[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]],
     *,
     batch: Import,
@@ -424,7 +430,7 @@ def _history(
     model = audit.event(action=Action.IMPORT, object_type="customer", object_id=None, by=by)
     model.at = now
     common = dict(zip(events.names, events.row_of(model), strict=True))
-    prepare_changes = events.prepare["changes"]
+    encoder = AuditEvent._meta.get_field("changes").encoder
     event_rows = []
     for customer, (channels, addresses, contacts) in zip(customers, related, strict=True):
         changes = _created(customer, fields)
@@ -437,17 +443,18 @@ def _history(
             changes["contacts"] = [None, names]
         changes["import"] = [None, batch.file_name]
         event_rows.append(events.row({
-            **common, "object_id": customer.pk, "object_label": str(customer.code)[:200],
-            "customer_id": customer.pk, "version": customer.version,
-            "changes": prepare_changes.get_db_prep_save(changes, connection),
+            **common, "object_id": customer["id"], "object_label": str(customer["code"])[:200],
+            "customer_id": customer["id"], "version": customer["version"],
+            # What the field's own conversion writes, on both databases, without its detours.
+            "changes": json.dumps(changes, cls=encoder),
         }))  # fmt: skip
     events.insert(event_rows)
     changes_table = table(LifecycleChange, with_id=True)
     change_ids = changes_table.reserve_ids(len(customers))
     moment = changes_table.prepare["changed_at"].get_db_prep_save(now, connection)
     changes_table.insert([
-        changes_table.row({"id": pk, "customer_id": c.pk, "field": ChangeField.STAGE.value,
-                           "old_value": "", "new_value": c.stage, "changed_by_id": by.pk,
+        changes_table.row({"id": pk, "customer_id": c["id"], "field": ChangeField.STAGE.value,
+                           "old_value": "", "new_value": c["stage"], "changed_by_id": by.pk,
                            "changed_at": moment})
         for c, pk in zip(customers, change_ids, strict=True)
     ])  # fmt: skip
@@ -457,7 +464,7 @@ def _history(
     empty = json.dumps({})
     rows = []
     for customer, change in zip(customers, change_ids, strict=True):
-        common = {"customer_id": customer.pk, "occurred_at": occurred, "actor_id": by.pk}
+        common = {"customer_id": customer["id"], "occurred_at": occurred, "actor_id": by.pk}
         rows.append(entries.row({**common, "kind": EntryKind.STAGE.value, "change_id": change,
                                  "data": empty}))  # fmt: skip
         rows.append(entries.row({**common, "kind": EntryKind.IMPORT.value, "data": data}))
