@@ -89,15 +89,21 @@ def region_choices(country: str) -> list[tuple[str, str]]:
     return list(_subdivisions(country, _language()))
 
 
+@cache
+def _subdivision_names(country: str, language: str) -> dict[str, str]:
+    """``_subdivisions`` by code: read for every address an import writes or checks."""
+    return dict(_subdivisions(country, language))
+
+
 def region_name(code: str) -> str:
     if not code or "-" not in code:
         return code
-    return dict(_subdivisions(code.split("-")[0], _language())).get(code, code)
+    return _subdivision_names(code.split("-")[0], _language()).get(code, code)
 
 
 def is_region_of(code: str, country: str) -> bool:
-    return code.upper().startswith(country.upper() + "-") and code in dict(
-        _subdivisions(country, "en")
+    return code.upper().startswith(country.upper() + "-") and code in _subdivision_names(
+        country, "en"
     )
 
 

@@ -27,12 +27,11 @@ from django.core.files import File
 from cartera.accounts.models import User
 from cartera.customers.models import (
     ChannelType,
-    ContactChannel,
     CustomField,
     FiscalType,
     LegalForm,
 )
-from cartera.transfer.duplicates import Match, holding_tax_ids
+from cartera.transfer.duplicates import Match, channel_owners, holding_tax_ids
 from cartera.transfer.models import Import
 
 Stored = tuple[int, Any, dict[str, Any], Match | None]  # row, clean (None: invalid), data, match
@@ -142,13 +141,7 @@ def recheck(rows: list[Stored]) -> list[Stored]:
         for c in r[1].channels or []
         if c["type"] in (ChannelType.EMAIL, ChannelType.PHONE)
     }
-    owners: dict[tuple[str, str], int] = {}
-    if values:
-        found = ContactChannel.objects.filter(
-            type__in=[ChannelType.EMAIL, ChannelType.PHONE], value__in=sorted(values)
-        ).values_list("type", "value", "customer_id")
-        for kind, value, customer_id in found:
-            owners.setdefault((kind, value.lower() if kind == "email" else value), customer_id)
+    owners = channel_owners(values)
     if not holders and not owners:
         return rows
     out = []

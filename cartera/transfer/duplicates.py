@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import QuerySet
 from rapidfuzz import fuzz, process
 
@@ -65,6 +66,28 @@ def holding_tax_ids(tax_ids: Iterable[str]) -> QuerySet[Customer]:
     the ``customer_tax_lookup`` index per tax id. Unordered: sorting by name would have SQLite
     walk the whole name index."""
     return Customer.objects.filter(tax_id__in=sorted(tax_ids)).order_by()
+
+
+def channel_owners(values: Iterable[str]) -> dict[tuple[str, str], int]:
+    """{(kind, value): customer} of the register's e-mails and phones among these values (as
+    compared: e-mails in lower case), the first holder of each; one query, written out: the
+    ORM spent longer preparing a chunk's thousands of values than the database answering."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return {}
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(wanted))
+    sql = (
+        f"SELECT {quote('type')}, {quote('value')}, {quote('customer_id')} "  # noqa: S608
+        f"FROM {quote(ContactChannel._meta.db_table)} "
+        f"WHERE {quote('type')} IN (%s, %s) AND {quote('value')} IN ({marks})"
+    )
+    owners: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ChannelType.EMAIL.value, ChannelType.PHONE.value, *wanted])
+        for kind, value, customer_id in cursor.fetchall():
+            owners.setdefault((kind, value.lower() if kind == "email" else value), customer_id)
+    return owners
 
 
 class BatchLookups(Lookups):
@@ -422,14 +445,7 @@ class Matcher:
         keys = {row: _keys(clean) for row, clean in rows}
         emails = {e for k in keys.values() for e in k[0]}
         phones = {p for k in keys.values() for p in k[1]}
-        owners: dict[tuple[str, str], int] = {}
-        if emails or phones:
-            found = ContactChannel.objects.filter(
-                type__in=[ChannelType.EMAIL, ChannelType.PHONE],
-                value__in=sorted(emails | phones),
-            ).values_list("type", "value", "customer_id")
-            for kind, value, customer_id in found:
-                owners.setdefault((kind, value.lower() if kind == "email" else value), customer_id)
+        owners = channel_owners(emails | phones)
         self._read_towns({k[2] for k in keys.values() if k[2]})
         named = {row: NameKey.of(k[2], k[3]) if k[2] and k[3] else None for row, k in keys.items()}
         seen = self.file_keys.read(
