@@ -1,4 +1,5 @@
-"""The file's keys kept on disk find the same duplicates as keeping them all in memory did."""
+"""The file's keys, kept in memory, on disk or first in one then in the other, find the same
+duplicates as keeping them all in dictionaries does."""
 
 from __future__ import annotations
 
@@ -180,8 +181,9 @@ def test_a_name_block_with_max_block_names_is_searched(chunk: int) -> None:
     assert matches == {limit + 1: Match("name", "Norte Talleres 1", row=1)}
 
 
-def test_closing_deletes_the_database() -> None:
-    # given a matcher that has remembered rows
+def test_closing_deletes_the_database(monkeypatch: Any) -> None:
+    # given a matcher that has remembered rows on disk
+    monkeypatch.setattr(duplicates, "MEMORY_KEYS", 0)
     matcher = Matcher()
     matcher.match_chunk([(1, customer(emails=["a@x.example"]))])
     path = Path(matcher.file_keys.db.execute("PRAGMA database_list").fetchone()[2])
@@ -216,12 +218,21 @@ def _random_rows(rng: random.Random, count: int) -> list[tuple[int, CleanCustome
     return rows
 
 
-@pytest.mark.parametrize(("seed", "max_block"), [(1, 300), (2, 300), (3, 12), (4, 3)])
-def test_the_same_duplicates_as_with_every_key_in_memory(
-    seed: int, max_block: int, monkeypatch: Any
+ON_DISK, HALF_WAY, IN_MEMORY = 0, 2500, 10**9  # keys kept in memory before going to disk
+
+
+@pytest.mark.parametrize(
+    ("seed", "max_block", "memory_keys"),
+    [(1, 300, ON_DISK), (2, 300, HALF_WAY), (3, 12, IN_MEMORY), (4, 3, HALF_WAY),
+     (5, 12, ON_DISK), (6, 300, IN_MEMORY)],
+)  # fmt: skip
+def test_the_same_duplicates_as_with_every_key_in_dictionaries(
+    seed: int, max_block: int, memory_keys: int, monkeypatch: Any
 ) -> None:
-    # given a few thousand random rows with many shared keys and names, in random chunks
+    # given a few thousand random rows with many shared keys and names, in random chunks,
+    # and the file's keys kept on disk, in memory, or moved to disk half-way
     monkeypatch.setattr(duplicates, "MAX_BLOCK", max_block)
+    monkeypatch.setattr(duplicates, "MEMORY_KEYS", memory_keys)
     rng = random.Random(seed)
     rows = _random_rows(rng, 3000)
     matcher, reference = Matcher(), InMemoryMatcher()
@@ -234,6 +245,7 @@ def test_the_same_duplicates_as_with_every_key_in_memory(
         got.update(matcher.match_chunk(rows[start : start + size]))
         expected.update(reference.match_chunk(rows[start : start + size]))
         start += size
+    assert matcher.file_keys.on_disk == (memory_keys != IN_MEMORY)
     matcher.close()
     # then they find the same duplicates, of every kind
     assert got == expected
