@@ -42,10 +42,10 @@ from cartera.customers.validation import CleanCustomer, Lookups
 
 NAME_SCORE = 90  # token_sort_ratio from which two names in one municipality are "very similar"
 MAX_BLOCK = 300  # a name word shared by more customers than this does not single one out
-# The file's keys kept in memory before they all go to disk: about 200 bytes each, some
-# 120 MB (a file of about 100,000 rows). Reading and writing them on disk cost the check a
-# third of its matching time.
-MEMORY_KEYS = 600_000
+# The file's keys kept in memory before they all go to disk: about 190 bytes each, some
+# 150 MB (a file of 100,000 to 130,000 rows: a row has six keys or so, its names three or
+# four). Reading and writing them on disk cost the check a third of its matching time.
+MEMORY_KEYS = 800_000
 _DIGITS = re.compile(r"\d+")
 _PUNCTUATION = re.compile(r"[^0-9a-z]+")
 _IGNORED_WORDS = frozenset(
