@@ -103,7 +103,7 @@ def region_name(code: str) -> str:
 
 def is_region_of(code: str, country: str) -> bool:
     return code.upper().startswith(country.upper() + "-") and code in _subdivision_names(
-        country, "en"
+        country.upper(), "en"
     )
 
 

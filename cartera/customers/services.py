@@ -86,6 +86,19 @@ def _notify_lifecycle(
                 listener(customer, field, old, new, by, reason)
 
 
+def fill_new_customer(fields: dict[str, Any], *, by: User, company: Company) -> None:
+    """Give a new customer's clean fields what its data leaves out: its creator as owner, the
+    currency of its tax country (else the company's), the payment terms of its group."""
+    fields.setdefault("owner", by)
+    if not fields.get("currency"):
+        country = fields.get("tax_country") or company.default_country
+        fields["currency"] = COUNTRY_CURRENCY.get(country, company.default_currency)
+    for name in ("fiscal_type", "legal_form", "group", "lead_source", "sector"):
+        fields.setdefault(name, None)
+    if fields.get("payment_terms_days") is None and fields.get("group") is not None:
+        fields["payment_terms_days"] = fields["group"].payment_terms_days
+
+
 def _note_client_since(customer: Customer) -> None:
     if customer.stage == Stage.CLIENT and customer.client_since is None:
         customer.client_since = timezone.localdate()
@@ -177,14 +190,7 @@ def create_customer(
         fields["code"] = next_customer_code(company)
     elif Customer.objects.filter(code=fields["code"]).exists():
         raise CustomerInvalid({"code": [_("Another customer already has this code.")]})
-    fields.setdefault("owner", by)
-    if not fields.get("currency"):
-        country = fields.get("tax_country") or company.default_country
-        fields["currency"] = COUNTRY_CURRENCY.get(country, company.default_currency)
-    for name in ("fiscal_type", "legal_form", "group", "lead_source", "sector"):
-        fields.setdefault(name, None)
-    if fields.get("payment_terms_days") is None and fields.get("group") is not None:
-        fields["payment_terms_days"] = fields["group"].payment_terms_days
+    fill_new_customer(fields, by=by, company=company)
     customer = Customer(**fields, created_by=by, updated_by=by, reviewed_at=timezone.now())
     customer.custom_data = clean.custom_data or {}
     _note_client_since(customer)

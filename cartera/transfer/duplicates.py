@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from rapidfuzz import fuzz, process
 
 from cartera.core.models import Company
@@ -73,25 +73,35 @@ def holding_tax_ids(tax_ids: Iterable[str]) -> QuerySet[Customer]:
     return Customer.objects.filter(tax_id__in=sorted(tax_ids)).order_by()
 
 
+def _channel_column(name: str) -> str:
+    field = ContactChannel._meta.get_field(name)
+    assert isinstance(field, Field)
+    return connection.ops.quote_name(str(field.column))
+
+
 def channel_owners(values: Iterable[str]) -> dict[tuple[str, str], int]:
     """{(kind, value): customer} of the register's e-mails and phones among these values (as
-    compared: e-mails in lower case), the first holder of each; one query, written out: the
-    ORM spent longer preparing a chunk's thousands of values than the database answering."""
-    wanted = sorted(set(values))
-    if not wanted:
-        return {}
-    quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(wanted))
-    sql = (
-        f"SELECT {quote('type')}, {quote('value')}, {quote('customer_id')} "  # noqa: S608
-        f"FROM {quote(ContactChannel._meta.db_table)} "
-        f"WHERE {quote('type')} IN (%s, %s) AND {quote('value')} IN ({marks})"
+    compared: e-mails in lower case); of several holders, the channel first in the model's
+    order. A query per ``_batches`` of values, written out: the ORM spent longer preparing a
+    chunk's thousands of values than the database answering."""
+    kind, value, customer, position, pk = map(
+        _channel_column, ["type", "value", "customer", "position", "id"]
     )
-    owners: dict[tuple[str, str], int] = {}
+    order = f"{position}, {pk}"  # the model's ordering
+    table = connection.ops.quote_name(ContactChannel._meta.db_table)
+    found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ChannelType.EMAIL.value, ChannelType.PHONE.value, *wanted])
-        for kind, value, customer_id in cursor.fetchall():
-            owners.setdefault((kind, value.lower() if kind == "email" else value), customer_id)
+        for batch in _batches(sorted(set(values))):
+            marks = ", ".join(["%s"] * len(batch))
+            cursor.execute(
+                f"SELECT {kind}, {value}, {customer}, {order} "  # noqa: S608
+                f"FROM {table} WHERE {kind} IN (%s, %s) AND {value} IN ({marks})",
+                [ChannelType.EMAIL.value, ChannelType.PHONE.value, *batch],
+            )
+            found += cursor.fetchall()
+    owners: dict[tuple[str, str], int] = {}
+    for row in sorted(found, key=lambda row: row[3:]):
+        owners.setdefault((row[0], row[1].lower() if row[0] == "email" else row[1]), row[2])
     return owners
 
 
@@ -271,8 +281,9 @@ def _discard(db: sqlite3.Connection, path: str) -> None:
 
 
 class ChunkKeys:
-    """The file's keys a chunk's rows can meet: those of earlier chunks, read for the whole
-    chunk, and those of the chunk's own rows, added row by row as they are checked.
+    """The file's keys a chunk's rows can meet: those of earlier chunks (read for the whole
+    chunk from disk; in memory, all of them) and those of the chunk's own rows, added row by
+    row as they are checked.
 
     Answers as if every key of the file were in memory: the first row of a key wins, and a
     name block (``NameIndex``) keeps its first ``MAX_BLOCK + 1`` names and is ignored once it

@@ -224,7 +224,7 @@ def check_file(batch: Import, *, by: User, progress: Callable[[int], None] | Non
         kept.discard()
         raise
     finally:
-        checker.matcher.close()  # the file's keys, kept on disk while the pass ran
+        checker.matcher.close()  # the file's keys, kept while the pass ran
     checked.forget(batch)
     options = {**batch.options, "checked": kept.save(batch, by)}
     _set(batch, options=options)

@@ -29,7 +29,6 @@ from cartera.accounts.models import User
 from cartera.activities.models import ChangeField, EntryKind, LifecycleChange, TimelineEntry
 from cartera.audit import services as audit
 from cartera.audit.models import Action, AuditEvent
-from cartera.core.countries import COUNTRY_CURRENCY
 from cartera.core.models import Company
 from cartera.customers.models import (
     Address,
@@ -40,7 +39,7 @@ from cartera.customers.models import (
     Stage,
     Tag,
 )
-from cartera.customers.services import AUDITED_FIELDS, take_customer_codes
+from cartera.customers.services import AUDITED_FIELDS, fill_new_customer, take_customer_codes
 from cartera.customers.validation import CleanCustomer
 from cartera.transfer.duplicates import quick_fold, quick_squash
 from cartera.transfer.models import Import, ImportedRow, RowAction
@@ -230,6 +229,7 @@ class _CustomerFields:
         self.fresh = [f for f in concrete if f.has_default() and callable(f.default)]
         self.relations = [(f.name, f.attname, f.target_field.attname)
                           for f in concrete if isinstance(f, models.ForeignKey)]  # fmt: skip
+        self.table = table(Customer, with_id=True)
 
     def values(self, given: dict[str, Any]) -> dict[str, Any]:
         unknown = given.keys() - self.defaults.keys()
@@ -237,7 +237,8 @@ class _CustomerFields:
             raise TypeError(f"Not fields of a customer: {sorted(unknown)}")
         values = dict(self.defaults)
         for f in self.fresh:
-            values[f.name] = f.get_default()
+            if f.name not in given:
+                values[f.name] = f.get_default()
         values.update(given)
         return values
 
@@ -246,10 +247,11 @@ class _CustomerFields:
         for name, attname, target in self.relations:
             related = columns.pop(name)
             columns[attname] = None if related is None else getattr(related, target)
-        return table(Customer, with_id=True).row_from(columns)
+        return self.table.row_from(columns)
 
 
 # One empty dict for every customer without custom data: ``Table.row_from`` converts it once.
+# Never changed: only read to write the rows.
 _NO_CUSTOM_DATA: dict[str, Any] = {}
 
 
@@ -280,12 +282,7 @@ def _customer(
     """The new customer's fields by name, with the defaults ``services.create_customer`` gives."""
     fields = dict(clean.fields)
     fields["code"] = code
-    fields.setdefault("owner", by)
-    if not fields.get("currency"):
-        country = fields.get("tax_country") or company.default_country
-        fields["currency"] = COUNTRY_CURRENCY.get(country, company.default_currency)
-    if fields.get("payment_terms_days") is None and fields.get("group") is not None:
-        fields["payment_terms_days"] = fields["group"].payment_terms_days
+    fill_new_customer(fields, by=by, company=company)
     stamps = {"created_by": by, "updated_by": by, "reviewed_at": now, "created_at": now,
               "updated_at": now, "custom_data": clean.custom_data or _NO_CUSTOM_DATA}  # fmt: skip
     values = _customer_fields().values({**fields, **stamps})

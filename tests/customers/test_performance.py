@@ -195,7 +195,7 @@ def _next_code(code: str, step: int) -> str:
 def test_an_import_looks_tax_ids_up_in_the_index_without_knowing_their_countries(
     owner: User,
 ) -> None:
-    # given a register with customers in two countries
+    # given a register with two customers
     from cartera.transfer.duplicates import holding_tax_ids
 
     spanish = make_customer(owner, tax_id=valid_cif(11))

@@ -14,6 +14,7 @@ from cartera.customers.models import AddressType, ChannelType
 from cartera.customers.validation import CleanCustomer
 from cartera.transfer import duplicates
 from cartera.transfer.duplicates import Match, Matcher, NameIndex, NameKey
+from tests.conftest import make_customer, valid_cif
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +196,32 @@ def test_closing_deletes_the_database(monkeypatch: Any) -> None:
     matcher.close()
 
 
+def test_closing_forgets_the_keys_kept_in_memory() -> None:
+    # given a matcher that has remembered a row's keys in memory
+    matcher = Matcher()
+    matcher.match_chunk([(1, customer(emails=["a@x.example"], tax=("ES", "A1")))])
+    assert not matcher.file_keys.on_disk
+    # when it is closed, then a row with the same keys is no longer a duplicate
+    matcher.close()
+    assert matcher.match_chunk([(2, customer(emails=["a@x.example"], tax=("ES", "A1")))]) == {}
+    matcher.close()
+
+
+def test_the_register_s_first_channel_holding_a_value_names_the_customer(owner: Any) -> None:
+    # given two customers with the same e-mail: the older one as its second channel, the newer
+    # one as its first
+    older = make_customer(owner, tax_id=valid_cif(21), channels=[
+        {"type": "phone", "value": "+34 600 11 22 33"},
+        {"type": "email", "value": "compras@ambos.example"}])  # fmt: skip
+    newer = make_customer(owner, tax_id=valid_cif(22), channels=[
+        {"type": "email", "value": "compras@ambos.example"}])  # fmt: skip
+    # when the register is asked who holds it, and its phone
+    owners = duplicates.channel_owners(["compras@ambos.example", "+34600112233", "x@y.example"])
+    # then the channel first in the channels' order (position, then id) names the customer
+    assert owners == {("email", "compras@ambos.example"): newer.pk,
+                      ("phone", "+34600112233"): older.pk}  # fmt: skip
+
+
 TOWNS = ["Lugo", "LUGO", "Vigo", "Ávila", ""]
 WORDS = ["Talleres", "Ruiz", "Mecánicos", "Obras", "Norte", "Pinto", "García", "Lopez", "Sur",
          "Fundiciones", "Hermanos", "Grupo", "Peña", "Müller", "Ruíz"]  # fmt: skip
@@ -245,6 +272,8 @@ def test_the_same_duplicates_as_with_every_key_in_dictionaries(
         got.update(matcher.match_chunk(rows[start : start + size]))
         expected.update(reference.match_chunk(rows[start : start + size]))
         start += size
+        if start < len(rows) // 4:  # half-way means after the first chunks
+            assert matcher.file_keys.on_disk == (memory_keys == ON_DISK)
     assert matcher.file_keys.on_disk == (memory_keys != IN_MEMORY)
     matcher.close()
     # then they find the same duplicates, of every kind

@@ -96,3 +96,33 @@ def test_similar_names_are_found_whatever_the_order_of_their_words() -> None:
     assert index.find("Sevilla", "Mecánicos Talleres Ruiz, S.L.") is None
     assert index.find("Madrid", "Norte Obras 2000 SL") == 8
     assert index.find("Madrid", "Norte Obras 3000 SL") is None
+
+
+def test_a_customer_written_in_bulk_is_the_one_the_service_creates(owner: Any) -> None:
+    # given the same data for two customers (a client, in a group with its payment terms, with
+    # a purchase potential): one created by the register's service, one by the bulk writer
+    from django.db import transaction
+
+    from cartera.customers import services
+    from cartera.customers.models import CustomerGroup
+    from cartera.customers.validation import validate_customer
+    from cartera.transfer.models import Import
+    from cartera.transfer.writing import create_customers
+    from tests.conftest import client_data, valid_cif
+
+    group = CustomerGroup.objects.create(name="Mayoristas", payment_terms_days=45)
+    same = {"group": group, "purchase_potential": "1250.50", "notes": "Alta por importación"}
+    by_service = services.create_customer(data=client_data(**same, tax_id=valid_cif(31)), by=owner)
+    clean = validate_customer(client_data(**same, tax_id=valid_cif(32)), instance=None)
+    batch = Import.objects.create(file_name="clientes.csv", created_by=owner)
+    # when the bulk writer writes its one
+    with transaction.atomic():
+        create_customers([(2, clean, {})], batch=batch, by=owner)
+    in_bulk = Customer.objects.get(tax_id=valid_cif(32))
+    by_service.refresh_from_db()
+    # then every field is the same but for those that tell the two apart
+    apart = {"id", "code", "tax_id", "search_text", "created_at", "updated_at", "reviewed_at"}
+    fields = [f.attname for f in Customer._meta.concrete_fields if f.attname not in apart]
+    assert {n: getattr(in_bulk, n) for n in fields} == {n: getattr(by_service, n) for n in fields}
+    assert in_bulk.payment_terms_days == 45 and in_bulk.client_since is not None
+    assert in_bulk.search_text == in_bulk.build_search_text()
