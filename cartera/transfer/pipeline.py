@@ -18,6 +18,7 @@ import io
 import logging
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +34,10 @@ from cartera.core.db import commit_without_waiting_for_disk
 from cartera.customers import services as customer_services
 from cartera.customers.models import Customer
 from cartera.customers.validation import CleanCustomer, CustomerInvalid, validate_customer
-from cartera.transfer import checked, parallel, reading
+from cartera.transfer import checked, parallel, reading, writing
 from cartera.transfer.duplicates import BatchLookups, Match, Matcher
 from cartera.transfer.fields import FIELDS, Converter, Lists, column_for_path
 from cartera.transfer.models import DuplicatePolicy, Import, ImportedRow, ImportStatus, RowAction
-from cartera.transfer.writing import create_customers, table
 
 logger = logging.getLogger("cartera.transfer")
 
@@ -332,16 +332,7 @@ def run_import(batch: Import, *, by: User, progress: Callable[[int], None] | Non
 def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | None) -> None:
     kept = checked.read(batch, by)
     if kept is not None:
-        for next_row, stored in kept:
-            if next_row <= batch.next_row:
-                continue  # written before the run was interrupted
-            _stop_if_asked(batch)
-            rows = checked.recheck([r for r in stored if r[0] >= batch.next_row])
-            items = [Checked(row=row, cells=[], clean=clean, data=data, match=match)
-                     for row, clean, data, match in rows]  # fmt: skip
-            _write_chunk(batch, items, next_row, by=by)
-            if progress:
-                progress(batch.next_row)
+        _run_checked(batch, kept, by=by, progress=progress)
         checked.forget(batch)  # every row is written: the kept rows are not needed any more
         _set(batch, options={k: v for k, v in batch.options.items() if k != "checked"})
         return
@@ -350,54 +341,118 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
         # Here, not in helpers: each chunk must see the customers the chunks before it wrote.
         for chunk in _chunks(batch, start=batch.next_row):
             _stop_if_asked(batch)
-            _write_chunk(batch, checker.check(chunk), chunk[-1][0] + 1, by=by)
+            plan = _plan(batch, checker.check(chunk))
+            with transaction.atomic():
+                context = writing.Context.of(batch, by)
+                reserved = writing.reserve(plan.creates, context.company)
+            prepared = writing.prepare(plan.creates, reserved, context)
+            _write_chunk(batch, plan, prepared, chunk[-1][0] + 1, by=by)
             if progress:
                 progress(batch.next_row)
     finally:
         checker.matcher.close()
 
 
-def _write_chunk(batch: Import, items: list[Checked], next_row: int, *, by: User) -> None:
+def _run_checked(
+    batch: Import,
+    kept: Iterator[tuple[int, list[checked.Stored]]],
+    *,
+    by: User,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Write the rows the check kept, each chunk's rows made in a thread while the chunk before
+    is written: the database's work (and the wait for it) leaves the interpreter to the thread.
+    Codes and ids are taken for each chunk before the one before it is written."""
+    pending: tuple[_Plan, Future[writing.Prepared], int] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartera-import") as pool:
+        for next_row, stored in kept:
+            if next_row <= batch.next_row:
+                continue  # written before the run was interrupted
+            _stop_if_asked(batch)
+            rows = checked.recheck([r for r in stored if r[0] >= batch.next_row])
+            plan = _plan(batch, [Checked(row=row, cells=[], clean=clean, data=data, match=match)
+                                 for row, clean, data, match in rows])  # fmt: skip
+            with transaction.atomic():
+                context = writing.Context.of(batch, by)
+                reserved = writing.reserve(plan.creates, context.company)
+            prepared = pool.submit(writing.prepare, plan.creates, reserved, context)
+            if pending is not None:
+                _write_pending(batch, pending, by=by, progress=progress)
+            pending = (plan, prepared, next_row)
+        if pending is not None:
+            _write_pending(batch, pending, by=by, progress=progress)
+
+
+def _write_pending(
+    batch: Import,
+    pending: tuple[_Plan, Future[writing.Prepared], int],
+    *,
+    by: User,
+    progress: Callable[[int], None] | None,
+) -> None:
+    plan, prepared, next_row = pending
+    _write_chunk(batch, plan, prepared.result(), next_row, by=by)
+    if progress:
+        progress(batch.next_row)
+
+
+@dataclass
+class _Plan:
+    """What a chunk's checked rows come to under the import's policy."""
+
+    rows: int
+    creates: list[writing.Item] = field(default_factory=list)
+    updates: list[tuple[Checked, int]] = field(default_factory=list)
+    skipped: int = 0
+
+
+def _plan(batch: Import, items: list[Checked]) -> _Plan:
     policy = batch.policy
-    creates: list[tuple[int, CleanCustomer, dict[str, Any]]] = []
-    updates: list[tuple[Checked, int]] = []
-    skipped = 0
+    plan = _Plan(rows=len(items))
     for item in items:
         if item.clean is None:
-            skipped += 1
+            plan.skipped += 1
         elif item.match is None:
-            creates.append((item.row, item.clean, _extra(item)))
+            plan.creates.append((item.row, item.clean, _extra(item)))
         elif item.match.customer_id and policy in (
             DuplicatePolicy.UPDATE_EMPTY,
             DuplicatePolicy.OVERWRITE,
         ):
-            updates.append((item, item.match.customer_id))
+            plan.updates.append((item, item.match.customer_id))
         elif policy == DuplicatePolicy.CREATE and item.match.kind != "tax_id":
-            creates.append((item.row, item.clean, _extra(item)))
+            plan.creates.append((item.row, item.clean, _extra(item)))
         else:
-            skipped += 1
+            plan.skipped += 1
+    return plan
+
+
+def _write_chunk(
+    batch: Import, plan: _Plan, prepared: writing.Prepared, next_row: int, *, by: User
+) -> None:
+    skipped = plan.skipped
     with transaction.atomic():
         commit_without_waiting_for_disk()  # safe: the next row is recorded in this transaction
         locked = Import.objects.select_for_update().get(pk=batch.pk)
         if locked.next_row >= next_row or locked.status != ImportStatus.RUNNING:
             return  # another run wrote this chunk already, or the import was stopped
-        done: list[Any] = list(create_customers(creates, batch=batch, by=by))
+        writing.write(prepared)
+        done: list[Any] = list(prepared.imported)
         updated = 0
-        for item, customer_id in updates:
+        for item, customer_id in plan.updates:
             row = _update(item, customer_id, batch=batch, by=by)
             if row is None:
                 skipped += 1
             else:
                 done.append(row)
                 updated += 1
-        imported = table(ImportedRow)
+        imported = writing.table(ImportedRow)
         imported.insert([imported.row_of(row) if isinstance(row, ImportedRow) else row
                          for row in done])  # fmt: skip
         _set(
             batch,
             next_row=next_row,
-            rows_read=F("rows_read") + len(items),
-            created_count=F("created_count") + len(creates),
+            rows_read=F("rows_read") + plan.rows,
+            created_count=F("created_count") + len(plan.creates),
             updated_count=F("updated_count") + updated,
             skipped_count=F("skipped_count") + skipped,
         )

@@ -7,10 +7,11 @@ history (one IMPORT event per customer), the lifecycle log and the timeline — 
 plain rows written in bulk (on SQLite many rows per ``INSERT``, and the customers, whose
 trigger feeds the search index, in one ``INSERT … SELECT`` from a temporary table; ``COPY`` on
 PostgreSQL, as ``cartera.customers.demo.stores`` does) instead of model instances and
-``bulk_create``, which cost more than the rest of the import together. Ids are reserved
-first, so the rows that point at each other are written in one pass per table. The caller
-holds the transaction; the search index follows by itself (SQLite triggers on insert,
-PostgreSQL's trigram index).
+``bulk_create``, which cost more than the rest of the import together. Codes and ids are
+reserved first (``reserve``), so the rows that point at each other are made in one pass
+(``prepare``, which reads no database and can run in a thread) and written in one statement per
+table (``write``). The caller holds the transactions; the search index follows by itself
+(SQLite triggers on insert, PostgreSQL's trigram index).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from django.db import connection, models
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cartera.accounts.models import User
 from cartera.activities.models import ChangeField, EntryKind, LifecycleChange, TimelineEntry
@@ -109,8 +110,9 @@ class Table:
         return tuple(out)
 
     def reserve_ids(self, count: int) -> list[int]:
-        """Ids for ``count`` new rows, taken inside the caller's transaction (SQLite: it holds
-        the write lock; PostgreSQL: from the table's sequence)."""
+        """Ids for ``count`` new rows, taken in the caller's transaction and kept from other
+        writers once it commits (PostgreSQL: from the table's sequence; SQLite: the table's
+        ``AUTOINCREMENT`` counter moved past them, the transaction holding the write lock)."""
         if not count:
             return []
         quote = connection.ops.quote_name
@@ -125,7 +127,14 @@ class Table:
             (top,) = cursor.fetchone()
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [self.table])
             seq = cursor.fetchone()
-        start = max(top, seq[0] if seq else 0) + 1
+            start = max(top, seq[0] if seq else 0) + 1
+            last = start + count - 1
+            if seq:
+                cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s",
+                               [last, self.table])  # fmt: skip
+            else:
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                               [self.table, last])  # fmt: skip
         return list(range(start, start + count))
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -295,24 +304,79 @@ def _without_id(items: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{k: v for k, v in item.items() if k != "id"} for item in items or []]
 
 
-def create_customers(
-    items: Sequence[tuple[int, CleanCustomer, dict[str, Any]]],
-    *,
-    batch: Import,
-    by: User,
-) -> list[tuple[Any, ...]]:
-    """Create one customer per (row, clean data, extra fields) and everything it needs; the
-    rows of ``ImportedRow`` to write with the chunk."""
-    if not items:
-        return []
-    company = Company.load()
-    now = timezone.now()
-    codes = take_customer_codes(len(items), company)
-    ids = table(Customer, with_id=True).reserve_ids(len(items))
+Item = tuple[int, CleanCustomer, dict[str, Any]]  # (row, clean data, extra fields)
+Related = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+class Reserved(NamedTuple):
+    """Codes and ids taken for a chunk's new customers, their contacts and lifecycle changes."""
+
+    codes: list[str]
+    customers: list[int]
+    contacts: list[int]
+    changes: list[int]
+
+
+def reserve(items: Sequence[Item], company: Company) -> Reserved:
+    """Take codes and ids for the items' customers in the caller's transaction. Once it commits
+    they stay taken, written or not: a chunk that is not written leaves a gap in the codes."""
+    count = len(items)
+    contacts = sum(len(clean.contacts or []) for _row, clean, _extra in items)
+    return Reserved(
+        take_customer_codes(count, company) if count else [],
+        table(Customer, with_id=True).reserve_ids(count),
+        table(Contact, with_id=True).reserve_ids(contacts),
+        table(LifecycleChange, with_id=True).reserve_ids(count),
+    )
+
+
+class Context(NamedTuple):
+    """What every row of a run shares, read from the database and the request beforehand."""
+
+    batch_id: int
+    file_name: str
+    by: User
+    company: Company
+    now: Any
+    event: dict[str, Any]  # the columns of the history's IMPORT event common to every customer
+    language: str | None  # the one the history's texts are written in (country names)
+
+    @classmethod
+    def of(cls, batch: Import, by: User) -> Context:
+        now = timezone.now()
+        events = table(AuditEvent)
+        # One event made as the services make them (actor, source, request), the rest like it.
+        model = audit.event(action=Action.IMPORT, object_type="customer", object_id=None, by=by)
+        model.at = now
+        event = dict(zip(events.names, events.row_of(model), strict=True))
+        return cls(batch.pk, batch.file_name, by, Company.load(), now, event,
+                   translation.get_language())  # fmt: skip
+
+
+class Prepared(NamedTuple):
+    """A chunk's new customers as rows, ready for ``write``."""
+
+    customers: list[tuple[Table, list[tuple[Any, ...]]]]  # with channels, addresses, contacts
+    tags: tuple[list[int], list[list[str]]]  # customers and the names of their tags
+    history: list[tuple[Table, list[tuple[Any, ...]]]]  # events, lifecycle, timeline
+    imported: list[tuple[Any, ...]]  # their ``ImportedRow`` rows, written with the chunk
+
+
+def prepare(items: Sequence[Item], reserved: Reserved, context: Context) -> Prepared:
+    """The rows of one customer per item and of everything it needs. Reads no database (what it
+    needs comes in ``reserved`` and ``context``), so it can run in a thread beside the writing
+    of another chunk."""
+    with translation.override(context.language):
+        return _prepare(items, reserved, context)
+
+
+def _prepare(items: Sequence[Item], reserved: Reserved, context: Context) -> Prepared:
+    ids = reserved.customers
     customers: list[dict[str, Any]] = []
-    related: list[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]] = []
-    for (_row, clean, extra), code, pk in zip(items, codes, ids, strict=True):
-        customer = _customer(clean, code=code, by=by, company=company, now=now)
+    related: list[Related] = []
+    for (_row, clean, extra), code, pk in zip(items, reserved.codes, ids, strict=True):
+        customer = _customer(clean, code=code, by=context.by, company=context.company,
+                             now=context.now)  # fmt: skip
         customer["id"] = pk
         customer.update(extra)
         channels = _without_id(clean.channels)
@@ -323,42 +387,51 @@ def create_customers(
         customers.append(customer)
         related.append((channels, _without_id(clean.addresses), contacts))
     fields = _customer_fields()
-    table(Customer, with_id=True).insert([fields.row(c) for c in customers])
     channel_rows: list[tuple[Any, ...]] = []
     address_rows: list[tuple[Any, ...]] = []
-    contact_rows: list[dict[str, Any]] = []
+    contact_rows: list[tuple[Any, ...]] = []
     channels_table, addresses_table = table(ContactChannel), table(Address)
+    contacts_table = table(Contact, with_id=True)
+    contact_ids = iter(reserved.contacts)
     for pk, (channels, addresses, contacts) in zip(ids, related, strict=True):
         for i, item in enumerate(channels):
             channel_rows.append(channels_table.row({**item, "customer_id": pk, "position": i}))
         for item in addresses:
             address_rows.append(addresses_table.row({**item, "customer_id": pk}))
-        contact_rows.extend({**item, "customer_id": pk} for item in contacts)
-    channels_table.insert(channel_rows)
-    addresses_table.insert(address_rows)
-    if contact_rows:
-        contacts_table = table(Contact, with_id=True)
-        contacts_table.insert([
-            contacts_table.row_from({**contact, "id": contact_pk})
-            for contact, contact_pk in zip(
-                contact_rows, contacts_table.reserve_ids(len(contact_rows)), strict=True
+        for item in contacts:
+            contact_rows.append(
+                contacts_table.row_from({**item, "customer_id": pk, "id": next(contact_ids)})
             )
-        ])  # fmt: skip
-    _tag(ids, [clean.tags or [] for _row, clean, _extra in items])
-    _history(customers, related, batch=batch, by=by, now=now)
     imported = table(ImportedRow)
-    return [
-        imported.row(
-            {
-                "batch_id": batch.pk,
-                "row": row,
-                "customer_id": pk,
-                "action": RowAction.CREATED.value,
-                "version": 1,
-            }
-        )
-        for (row, _clean, _extra), pk in zip(items, ids, strict=True)
-    ]
+    return Prepared(
+        [(fields.table, [fields.row(c) for c in customers]), (channels_table, channel_rows),
+         (addresses_table, address_rows), (contacts_table, contact_rows)],
+        (ids, [clean.tags or [] for _row, clean, _extra in items]),
+        _history(customers, related, reserved.changes, context),
+        [imported.row({"batch_id": context.batch_id, "row": row, "customer_id": pk,
+                       "action": RowAction.CREATED.value, "version": 1})
+         for (row, _clean, _extra), pk in zip(items, ids, strict=True)],
+    )  # fmt: skip
+
+
+def write(prepared: Prepared) -> None:
+    """Insert a prepared chunk's rows, in the caller's transaction."""
+    for model_table, rows in prepared.customers:
+        model_table.insert(rows)
+    _tag(*prepared.tags)
+    for model_table, rows in prepared.history:
+        model_table.insert(rows)
+
+
+def create_customers(items: Sequence[Item], *, batch: Import, by: User) -> list[tuple[Any, ...]]:
+    """Create one customer per (row, clean data, extra fields) and everything it needs, in the
+    caller's transaction; the rows of ``ImportedRow`` to write with the chunk."""
+    if not items:
+        return []
+    context = Context.of(batch, by)
+    prepared = prepare(items, reserve(items, context.company), context)
+    write(prepared)
+    return prepared.imported
 
 
 def _tag(customers: Sequence[int], names: Sequence[list[str]]) -> None:
@@ -414,19 +487,14 @@ _PLAIN = frozenset([str, bool, int])  # what ``audit.plain`` returns as it is
 
 def _history(
     customers: Sequence[dict[str, Any]],
-    related: Sequence[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]],
-    *,
-    batch: Import,
-    by: User,
-    now: Any,
-) -> None:
-    """One IMPORT event, one lifecycle change and two timeline lines per customer."""
+    related: Sequence[Related],
+    change_ids: list[int],
+    context: Context,
+) -> list[tuple[Table, list[tuple[Any, ...]]]]:
+    """The rows of one IMPORT event, one lifecycle change and two timeline lines per customer."""
     fields = AUDITED_FIELDS["customer"]
     events = table(AuditEvent)
-    # One event made as the services make them (actor, source, request), the rest like it.
-    model = audit.event(action=Action.IMPORT, object_type="customer", object_id=None, by=by)
-    model.at = now
-    common = dict(zip(events.names, events.row_of(model), strict=True))
+    by, now = context.by, context.now
     encoder = AuditEvent._meta.get_field("changes").encoder
     event_rows = []
     for customer, (channels, addresses, contacts) in zip(customers, related, strict=True):
@@ -438,26 +506,24 @@ def _history(
             names = [" ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
                      for c in contacts]  # fmt: skip
             changes["contacts"] = [None, names]
-        changes["import"] = [None, batch.file_name]
+        changes["import"] = [None, context.file_name]
         event_rows.append(events.row({
-            **common, "object_id": customer["id"], "object_label": str(customer["code"])[:200],
-            "customer_id": customer["id"], "version": customer["version"],
+            **context.event, "object_id": customer["id"], "customer_id": customer["id"],
+            "object_label": str(customer["code"])[:200], "version": customer["version"],
             # What the field's own conversion writes, on both databases, without its detours.
             "changes": json.dumps(changes, cls=encoder),
         }))  # fmt: skip
-    events.insert(event_rows)
     changes_table = table(LifecycleChange, with_id=True)
-    change_ids = changes_table.reserve_ids(len(customers))
     moment = changes_table.prepare["changed_at"].get_db_prep_save(now, connection)
-    changes_table.insert([
+    change_rows = [
         changes_table.row({"id": pk, "customer_id": c["id"], "field": ChangeField.STAGE.value,
                            "old_value": "", "new_value": c["stage"], "changed_by_id": by.pk,
                            "changed_at": moment})
         for c, pk in zip(customers, change_ids, strict=True)
-    ])  # fmt: skip
+    ]  # fmt: skip
     entries = table(TimelineEntry)
     occurred = entries.prepare["occurred_at"].get_db_prep_save(now, connection)
-    data = json.dumps({"file": batch.file_name, "import": batch.pk})
+    data = json.dumps({"file": context.file_name, "import": context.batch_id})
     empty = json.dumps({})
     rows = []
     for customer, change in zip(customers, change_ids, strict=True):
@@ -465,4 +531,4 @@ def _history(
         rows.append(entries.row({**common, "kind": EntryKind.STAGE.value, "change_id": change,
                                  "data": empty}))  # fmt: skip
         rows.append(entries.row({**common, "kind": EntryKind.IMPORT.value, "data": data}))
-    entries.insert(rows)
+    return [(events, event_rows), (changes_table, change_rows), (entries, rows)]

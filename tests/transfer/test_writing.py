@@ -126,3 +126,45 @@ def test_a_customer_written_in_bulk_is_the_one_the_service_creates(owner: Any) -
     assert {n: getattr(in_bulk, n) for n in fields} == {n: getattr(by_service, n) for n in fields}
     assert in_bulk.payment_terms_days == 45 and in_bulk.client_since is not None
     assert in_bulk.search_text == in_bulk.build_search_text()
+
+
+def test_ids_taken_for_a_chunk_stay_taken_once_committed(owner: Any) -> None:
+    # given three customer ids taken for a chunk, in a transaction that commits
+    from django.db import transaction
+
+    from cartera.transfer.writing import table
+    from tests.conftest import make_customer
+
+    with transaction.atomic():
+        taken = table(Customer, with_id=True).reserve_ids(3)
+    # when someone else creates a customer before the chunk is written
+    other = make_customer(owner)
+    # then it gets an id after them
+    assert len(set(taken)) == 3 and other.pk > max(taken)
+
+
+def test_chunks_made_beside_the_writing_keep_the_user_s_language(
+    owner: Any, monkeypatch: Any
+) -> None:
+    # given a file of five customers, imported two rows at a time by a user who reads English:
+    # each chunk's rows are made in a thread while the chunk before is written
+    from django.utils import translation
+
+    from cartera.transfer import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+    rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 6)]]
+    # when it is imported
+    with translation.override("en"):
+        batch = imported("five.csv", csv_bytes(rows), owner)
+    # then every customer is written once, with consecutive codes
+    assert (batch.created_count, batch.skipped_count) == (5, 0), batch.errors
+    created = Customer.objects.filter(legal_name__startswith="Suministros Número")
+    codes = sorted(created.values_list("code", flat=True))
+    assert len(codes) == 5 and int(codes[-1][-6:]) - int(codes[0][-6:]) == 4
+    # and its history names its address's country in the user's language, as the thread read it
+    for customer in created:
+        event = AuditEvent.objects.get(customer_id=customer.pk, action=Action.IMPORT)
+        assert event.source == "import"
+        assert event.changes["addresses"][1][0].endswith("Spain"), event.changes["addresses"]
+        assert TimelineEntry.objects.filter(customer=customer).count() == 2
