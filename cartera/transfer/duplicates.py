@@ -11,6 +11,7 @@ gigabyte of them.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
@@ -414,47 +415,53 @@ class FileKeys:
         stored in one transaction."""
         memory = self._memory
         if memory is None:
-            self._store(chunk)
+            self._store(chunk.new_tax, chunk.new_email, chunk.new_phone, chunk.blocks,
+                        chunk.touched, chunk.stored_sizes)  # fmt: skip
             return
         assert chunk is memory, "a chunk read from memory"
         self._kept += (len(chunk.new_tax) + len(chunk.new_email) + len(chunk.new_phone)
                        + chunk.names_added)  # fmt: skip
         if self._kept > MEMORY_KEYS:  # every key so far goes to disk, as one chunk's would
-            everything = ChunkKeys(memory.tax, memory.email, memory.phone, {})
-            everything.blocks = memory.blocks
-            everything.new_tax = [(tax_id, country, row)
-                                  for (country, tax_id), row in memory.tax.items()]  # fmt: skip
-            everything.new_email = list(memory.email.items())
-            everything.new_phone = list(memory.phone.items())
-            everything.touched = dict.fromkeys(memory.blocks)
             self._memory = None
-            self._store(everything)
+            taxes = ((tax_id, country, row) for (country, tax_id), row in memory.tax.items())
+            self._store(taxes, memory.email.items(), memory.phone.items(), memory.blocks,
+                        memory.blocks, {})  # fmt: skip
             return
         chunk.new_tax, chunk.new_email, chunk.new_phone = [], [], []
         chunk.touched, chunk.names_added = {}, 0
 
-    def _store(self, chunk: ChunkKeys) -> None:
-        sizes: list[tuple[str, int]] = []
-        full: list[tuple[str]] = []
-        names: list[tuple[str, int, int, str]] = []
-        for key in chunk.touched:
-            block = chunk.blocks[key]
-            assert block is not None
-            sizes.append((key, len(block)))
-            if len(block) > MAX_BLOCK:  # never read again: its names are of no more use
-                full.append((key,))
-            else:
-                start = chunk.stored_sizes.get(key, 0)
-                added = list(block.items())[start:]
-                names.extend((key, start + i, row, sort) for i, (row, sort) in enumerate(added))
+    def _store(
+        self,
+        taxes: Iterable[tuple[str, str, int]],
+        emails: Iterable[tuple[str, int]],
+        phones: Iterable[tuple[str, int]],
+        blocks: dict[str, dict[int, str] | None],
+        touched: Iterable[str],
+        stored_sizes: dict[str, int],
+    ) -> None:
+        """Store keys in one transaction: the names of the touched blocks past the ones stored
+        already. Fed as they are read, without copies (all the keys move at once when they
+        leave memory)."""
+        touched_blocks = [(key, blocks[key] or {}) for key in touched]
+
+        def names() -> Iterator[tuple[str, int, int, str]]:
+            for key, block in touched_blocks:
+                if len(block) <= MAX_BLOCK:  # the others are never read again
+                    start = stored_sizes.get(key, 0)
+                    added = itertools.islice(block.items(), start, None)
+                    for seq, (row, sort) in enumerate(added, start):
+                        yield key, seq, row, sort
+
         db = self.db
         db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO tax VALUES (?, ?, ?)", chunk.new_tax)
-        db.executemany("INSERT OR IGNORE INTO email VALUES (?, ?)", chunk.new_email)
-        db.executemany("INSERT OR IGNORE INTO phone VALUES (?, ?)", chunk.new_phone)
+        db.executemany("INSERT OR IGNORE INTO tax VALUES (?, ?, ?)", taxes)
+        db.executemany("INSERT OR IGNORE INTO email VALUES (?, ?)", emails)
+        db.executemany("INSERT OR IGNORE INTO phone VALUES (?, ?)", phones)
+        sizes = ((key, len(block)) for key, block in touched_blocks)
         db.executemany("INSERT OR REPLACE INTO block VALUES (?, ?)", sizes)
+        full = ((key,) for key, block in touched_blocks if len(block) > MAX_BLOCK)
         db.executemany("DELETE FROM name WHERE key = ?", full)
-        db.executemany("INSERT INTO name VALUES (?, ?, ?, ?)", names)
+        db.executemany("INSERT INTO name VALUES (?, ?, ?, ?)", names())
         db.execute("COMMIT")
 
     def _pairs(
