@@ -96,7 +96,9 @@ class Company(models.Model):
 
 
 class Sequence(models.Model):
-    """A gap-free counter (customer codes now, document numbers later)."""
+    """A counter taken from in the taker's transaction: gap-free while each taker writes what it
+    took (document numbers); an import's chunk that is taken but never written leaves a gap in
+    the customer codes."""
 
     key = models.CharField(max_length=40, unique=True)
     next_value = models.PositiveBigIntegerField(default=1)

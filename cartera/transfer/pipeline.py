@@ -342,11 +342,10 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
         for chunk in _chunks(batch, start=batch.next_row):
             _stop_if_asked(batch)
             plan = _plan(batch, checker.check(chunk))
-            with transaction.atomic():
-                context = writing.Context.of(batch, by)
-                reserved = writing.reserve(plan.creates, context.company)
-            prepared = writing.prepare(plan.creates, reserved, context)
-            _write_chunk(batch, plan, prepared, chunk[-1][0] + 1, by=by)
+            claimed = _claim(batch, plan, chunk[-1][0] + 1, by=by)
+            if claimed is not None:
+                prepared = writing.prepare(plan.creates, *claimed)
+                _write_chunk(batch, plan, prepared, chunk[-1][0] + 1, by=by)
             if progress:
                 progress(batch.next_row)
     finally:
@@ -360,35 +359,55 @@ def _run_checked(
     by: User,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Write the rows the check kept, each chunk's rows made in a thread while the chunk before
-    is written: the database's work (and the wait for it) leaves the interpreter to the thread.
-    Codes and ids are taken for each chunk before the one before it is written."""
-    pending: tuple[_Plan, Future[writing.Prepared], int] | None = None
+    """Write the rows the check kept. Each chunk's rows are made in a thread while the chunk
+    before is written, the database's work leaving the interpreter to the thread; but with a
+    policy that updates existing customers, a chunk is looked up again only once the one before
+    is written, as an update may give a customer a later row's e-mail or phone."""
+    overlap = batch.policy not in (DuplicatePolicy.UPDATE_EMPTY, DuplicatePolicy.OVERWRITE)
+    pending: _Pending | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartera-import") as pool:
         for next_row, stored in kept:
             if next_row <= batch.next_row:
                 continue  # written before the run was interrupted
+            if pending is not None and not overlap:
+                _write_pending(batch, pending, by=by, progress=progress)
+                pending = None
             _stop_if_asked(batch)
             rows = checked.recheck([r for r in stored if r[0] >= batch.next_row])
             plan = _plan(batch, [Checked(row=row, cells=[], clean=clean, data=data, match=match)
                                  for row, clean, data, match in rows])  # fmt: skip
-            with transaction.atomic():
-                context = writing.Context.of(batch, by)
-                reserved = writing.reserve(plan.creates, context.company)
-            prepared = pool.submit(writing.prepare, plan.creates, reserved, context)
+            claimed = _claim(batch, plan, next_row, by=by)
             if pending is not None:
                 _write_pending(batch, pending, by=by, progress=progress)
-            pending = (plan, prepared, next_row)
+                pending = None
+            if claimed is not None:
+                reserved, context = claimed
+                prepared = pool.submit(writing.prepare, plan.creates, reserved, context)
+                pending = (plan, prepared, next_row)
         if pending is not None:
             _write_pending(batch, pending, by=by, progress=progress)
 
 
+_Pending = tuple["_Plan", Future[writing.Prepared], int]
+
+
+def _claim(
+    batch: Import, plan: _Plan, next_row: int, *, by: User
+) -> tuple[writing.Reserved, writing.Context] | None:
+    """Codes and ids for a chunk's new customers, taken in a transaction of their own; None
+    when the chunk is no longer this run's to write (written by another run, or the import
+    stopped), so that nothing is taken for it."""
+    with transaction.atomic():
+        commit_without_waiting_for_disk()  # the chunk's own commit makes them durable
+        locked = Import.objects.select_for_update().only("next_row", "status").get(pk=batch.pk)
+        if locked.next_row >= next_row or locked.status != ImportStatus.RUNNING:
+            return None
+        context = writing.Context.of(batch, by)
+        return writing.reserve(plan.creates, context.company), context
+
+
 def _write_pending(
-    batch: Import,
-    pending: tuple[_Plan, Future[writing.Prepared], int],
-    *,
-    by: User,
-    progress: Callable[[int], None] | None,
+    batch: Import, pending: _Pending, *, by: User, progress: Callable[[int], None] | None
 ) -> None:
     plan, prepared, next_row = pending
     _write_chunk(batch, plan, prepared.result(), next_row, by=by)

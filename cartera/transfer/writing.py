@@ -9,8 +9,8 @@ trigger feeds the search index, in one ``INSERT … SELECT`` from a temporary ta
 PostgreSQL, as ``cartera.customers.demo.stores`` does) instead of model instances and
 ``bulk_create``, which cost more than the rest of the import together. Codes and ids are
 reserved first (``reserve``), so the rows that point at each other are made in one pass
-(``prepare``, which reads no database and can run in a thread) and written in one statement per
-table (``write``). The caller holds the transactions; the search index follows by itself
+(``prepare``, which reads no database and can run in a thread) and written table by table
+(``write``). The caller holds the transactions; the search index follows by itself
 (SQLite triggers on insert, PostgreSQL's trigram index).
 """
 
@@ -285,18 +285,17 @@ def _search_text(
     return " ".join(quick_fold(p) for p in parts if p)
 
 
-def _customer(
-    clean: CleanCustomer, *, code: str, by: User, company: Company, now: Any
-) -> dict[str, Any]:
+def _customer(clean: CleanCustomer, *, code: str, context: Context) -> dict[str, Any]:
     """The new customer's fields by name, with the defaults ``services.create_customer`` gives."""
     fields = dict(clean.fields)
     fields["code"] = code
-    fill_new_customer(fields, by=by, company=company)
+    by, now = context.by, context.now
+    fill_new_customer(fields, by=by, company=context.company)
     stamps = {"created_by": by, "updated_by": by, "reviewed_at": now, "created_at": now,
               "updated_at": now, "custom_data": clean.custom_data or _NO_CUSTOM_DATA}  # fmt: skip
     values = _customer_fields().values({**fields, **stamps})
     if values["stage"] == Stage.CLIENT and values["client_since"] is None:
-        values["client_since"] = timezone.localdate()
+        values["client_since"] = context.today
     return values
 
 
@@ -340,6 +339,7 @@ class Context(NamedTuple):
     now: Any
     event: dict[str, Any]  # the columns of the history's IMPORT event common to every customer
     language: str | None  # the one the history's texts are written in (country names)
+    today: Any  # in the active time zone: the client-since date of new clients
 
     @classmethod
     def of(cls, batch: Import, by: User) -> Context:
@@ -350,7 +350,7 @@ class Context(NamedTuple):
         model.at = now
         event = dict(zip(events.names, events.row_of(model), strict=True))
         return cls(batch.pk, batch.file_name, by, Company.load(), now, event,
-                   translation.get_language())  # fmt: skip
+                   translation.get_language(), timezone.localdate())  # fmt: skip
 
 
 class Prepared(NamedTuple):
@@ -375,8 +375,7 @@ def _prepare(items: Sequence[Item], reserved: Reserved, context: Context) -> Pre
     customers: list[dict[str, Any]] = []
     related: list[Related] = []
     for (_row, clean, extra), code, pk in zip(items, reserved.codes, ids, strict=True):
-        customer = _customer(clean, code=code, by=context.by, company=context.company,
-                             now=context.now)  # fmt: skip
+        customer = _customer(clean, code=code, context=context)
         customer["id"] = pk
         customer.update(extra)
         channels = _without_id(clean.channels)

@@ -168,3 +168,75 @@ def test_chunks_made_beside_the_writing_keep_the_user_s_language(
         assert event.source == "import"
         assert event.changes["addresses"][1][0].endswith("Spain"), event.changes["addresses"]
         assert TimelineEntry.objects.filter(customer=customer).count() == 2
+
+
+def test_a_chunk_another_run_wrote_takes_no_codes(owner: Any, monkeypatch: Any) -> None:
+    # given a file of four rows in chunks of two, and another run that writes the first chunk
+    # (its next row recorded) while this run looks it up again
+    from cartera.core.models import Sequence
+    from cartera.transfer import checked, pipeline
+    from cartera.transfer.models import Import
+
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+    recheck = checked.recheck
+
+    def written_meanwhile(rows: Any) -> Any:
+        if rows and rows[0][0] == 2:  # the first chunk (row 1 is the headers)
+            Import.objects.update(next_row=4)
+        return recheck(rows)
+
+    monkeypatch.setattr(checked, "recheck", written_meanwhile)
+    rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 5)]]
+    before = Sequence.objects.filter(key__startswith="customer").first()
+    # when this run imports the file
+    batch = imported("four.csv", csv_bytes(rows), owner)
+    # then it writes only the second chunk, and takes codes for its two customers alone
+    assert batch.created_count == 2, batch.errors
+    series = Sequence.objects.get(key__startswith="customer")
+    assert series.next_value - (before.next_value if before else 1) == 2
+
+
+def test_the_thread_making_rows_opens_no_database_connection(owner: Any, monkeypatch: Any) -> None:
+    # given a run whose rows are made in a thread
+    import threading
+
+    from django.db import connections
+
+    from cartera.transfer import pipeline, writing
+
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+    seen: list[tuple[bool, bool]] = []
+    prepare = writing.prepare
+
+    def watched(*args: Any) -> Any:
+        prepared = prepare(*args)
+        seen.append((threading.current_thread() is threading.main_thread(),
+                     connections["default"].connection is None))  # fmt: skip
+        return prepared
+
+    monkeypatch.setattr(writing, "prepare", watched)
+    rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 4)]]
+    # when a file is imported, then every chunk was made in another thread, without connecting
+    assert imported("three.csv", csv_bytes(rows), owner).created_count == 3
+    assert seen == [(False, True), (False, True)]
+
+
+def test_with_an_update_policy_a_chunk_sees_what_the_chunk_before_updated(
+    owner: Any, monkeypatch: Any
+) -> None:
+    # given a customer of the register, and a file whose first row (its tax id) gives it a new
+    # e-mail, and whose second row, in the next chunk, has that e-mail and another tax id
+    from cartera.transfer import pipeline
+    from tests.conftest import make_customer
+
+    monkeypatch.setattr(pipeline, "CHUNK", 1)
+    existing = make_customer(owner, tax_id=spanish_row(1)[1], channels=[
+        {"type": "email", "value": "antes@cliente.example"}])  # fmt: skip
+    rows = [SPANISH_HEADERS, spanish_row(1, email="nuevo@cliente.example"),
+            spanish_row(2, email="nuevo@cliente.example")]  # fmt: skip
+    # when it is imported, updating the empty fields of existing customers
+    batch = imported("two.csv", csv_bytes(rows), owner, policy="update_empty")
+    # then the second row updates the same customer instead of creating another
+    assert (batch.created_count, batch.updated_count, batch.skipped_count) == (0, 1, 1)
+    assert Customer.objects.count() == 1
+    assert existing.channels.filter(value="nuevo@cliente.example").exists()
