@@ -11,9 +11,11 @@ inside a transaction, whose work they would not see. They are started afresh (``
 up Django and open their own connection to the same database; they read the register (tax ids,
 lists, users) and write nothing. A helper's error in a row is the pass's error, as it would be
 here; a helper that dies leaves its chunks, and the rest, to this process. A cancelled pass
-stops them. Only the check uses them: when an import cannot reuse the check's results it
-validates each chunk itself, after the chunk before it is written, whose customers a later row
-may repeat.
+stops them. When an import cannot reuse the check's results it validates each chunk itself,
+after the chunk before it is written, whose customers a later row may repeat.
+
+The run of a large file has one helper too (``Preparer``): it makes each chunk's rows while this
+process writes the chunk before. It reads no database; the rows come back pickled.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from django.utils import translation
 
 if TYPE_CHECKING:
     from cartera.transfer.pipeline import Checked, Checker
+    from cartera.transfer.writing import Prepared
 
 Chunk = list[tuple[int, list[Any]]]
 logger = logging.getLogger("cartera.transfer")
@@ -139,7 +142,77 @@ def _spread(
         helpers.close()
 
 
+class Preparer:
+    """Makes an import run's chunks of rows (``writing.prepare``) in one helper process while
+    this one writes the chunk before, for a file of ``START_AFTER`` rows or more; otherwise, or
+    once the helper is lost, here when they are wanted. (A thread would not do: the two would
+    take turns at the interpreter.)"""
+
+    def __init__(self, rows: int) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        if rows >= START_AFTER and helpers_wanted():
+            self.pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_preparer,
+                initargs=(dict(connection.settings_dict),),
+            )
+
+    def submit(self, *args: Any) -> Future[Prepared] | tuple[Any, ...]:
+        """Start making a chunk's rows; ``result`` gives them."""
+        if self.pool is not None:
+            try:
+                return self.pool.submit(_prepare, *args)
+            except BrokenProcessPool as exc:
+                self._lost(exc)
+        return args
+
+    def result(self, handle: Future[Prepared] | tuple[Any, ...], args: tuple[Any, ...]
+               ) -> Prepared:  # fmt: skip
+        from cartera.transfer import writing
+
+        if isinstance(handle, Future):
+            try:
+                return handle.result()
+            except BrokenProcessPool as exc:
+                self._lost(exc)
+        return writing.prepare(*args)
+
+    def _lost(self, exc: BaseException) -> None:
+        logger.warning("A helper process stopped (%s); the import goes on without it.", exc)
+        self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 # --- In the helper process ---------------------------------------------------------------------
+
+
+def _start_preparer(database: dict[str, Any]) -> None:
+    """Set up Django as the parent has it; rows are made for the parent's database."""
+    import django
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what stops
+    django.setup()
+    from django.db import connections
+
+    connections["default"].settings_dict.update(database)
+
+
+def _prepare(*args: Any) -> Prepared:
+    from cartera.transfer import writing
+
+    return writing.prepare(*args)
+
 
 _checker: Checker | None = None
 

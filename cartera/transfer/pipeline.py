@@ -18,7 +18,6 @@ import io
 import logging
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -359,36 +358,37 @@ def _run_checked(
     by: User,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Write the rows the check kept. Each chunk's rows are made in a thread while the chunk
-    before is written, the database's work leaving the interpreter to the thread; but with a
-    policy that updates existing customers, a chunk is looked up again only once the one before
-    is written, as an update may give a customer a later row's e-mail or phone."""
+    """Write the rows the check kept. In a large file each chunk's rows are made in a helper
+    process while the chunk before is written (``parallel.Preparer``); but with a policy that
+    updates existing customers, a chunk is looked up again only once the one before is written,
+    as an update may give a customer a later row's e-mail or phone."""
     overlap = batch.policy not in (DuplicatePolicy.UPDATE_EMPTY, DuplicatePolicy.OVERWRITE)
     pending: _Pending | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartera-import") as pool:
+    with parallel.Preparer(batch.valid_rows - batch.created_count) as preparer:
         for next_row, stored in kept:
             if next_row <= batch.next_row:
                 continue  # written before the run was interrupted
             if pending is not None and not overlap:
-                _write_pending(batch, pending, by=by, progress=progress)
+                _write_pending(batch, preparer, pending, by=by, progress=progress)
                 pending = None
             _stop_if_asked(batch)
             rows = checked.recheck([r for r in stored if r[0] >= batch.next_row])
             plan = _plan(batch, [Checked(row=row, cells=[], clean=clean, data=data, match=match)
                                  for row, clean, data, match in rows])  # fmt: skip
             claimed = _claim(batch, plan, next_row, by=by)
+            made = None
+            if claimed is not None:  # handed on before the chunk before is written
+                args = (plan.creates, *claimed)
+                made = (plan, args, preparer.submit(*args), next_row)
             if pending is not None:
-                _write_pending(batch, pending, by=by, progress=progress)
-                pending = None
-            if claimed is not None:
-                reserved, context = claimed
-                prepared = pool.submit(writing.prepare, plan.creates, reserved, context)
-                pending = (plan, prepared, next_row)
+                _write_pending(batch, preparer, pending, by=by, progress=progress)
+            pending = made
         if pending is not None:
-            _write_pending(batch, pending, by=by, progress=progress)
+            _write_pending(batch, preparer, pending, by=by, progress=progress)
 
 
-_Pending = tuple["_Plan", Future[writing.Prepared], int]
+# A chunk being made: its plan, what ``prepare`` takes, the preparer's handle, its next row.
+_Pending = tuple["_Plan", tuple[Any, ...], Any, int]
 
 
 def _claim(
@@ -407,10 +407,15 @@ def _claim(
 
 
 def _write_pending(
-    batch: Import, pending: _Pending, *, by: User, progress: Callable[[int], None] | None
+    batch: Import,
+    preparer: parallel.Preparer,
+    pending: _Pending,
+    *,
+    by: User,
+    progress: Callable[[int], None] | None,
 ) -> None:
-    plan, prepared, next_row = pending
-    _write_chunk(batch, plan, prepared.result(), next_row, by=by)
+    plan, args, handle, next_row = pending
+    _write_chunk(batch, plan, preparer.result(handle, args), next_row, by=by)
     if progress:
         progress(batch.next_row)
 

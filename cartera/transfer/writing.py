@@ -9,7 +9,7 @@ trigger feeds the search index, in one ``INSERT … SELECT`` from a temporary ta
 PostgreSQL, as ``cartera.customers.demo.stores`` does) instead of model instances and
 ``bulk_create``, which cost more than the rest of the import together. Codes and ids are
 reserved first (``reserve``), so the rows that point at each other are made in one pass
-(``prepare``, which reads no database and can run in a thread) and written table by table
+(``prepare``, which reads no database and can run in a helper process) and written table by table
 (``write``). The caller holds the transactions; the search index follows by itself
 (SQLite triggers on insert, PostgreSQL's trigram index).
 """
@@ -98,6 +98,11 @@ class Table:
                 continue
             value = values[name]
             field = prepare.get(name)
+            if field is not None and value is not None and isinstance(field, models.JSONField):
+                # JSON as text, as the field's own conversion writes it (plain values: rows
+                # made in a helper process travel back pickled).
+                out.append(json.dumps(value, cls=field.encoder))
+                continue
             if field is not None:
                 seen = last.get(name)
                 if seen is not None and seen[0] is value:  # the same "now" on every row
@@ -363,9 +368,9 @@ class Prepared(NamedTuple):
 
 
 def prepare(items: Sequence[Item], reserved: Reserved, context: Context) -> Prepared:
-    """The rows of one customer per item and of everything it needs. Reads no database (what it
-    needs comes in ``reserved`` and ``context``), so it can run in a thread beside the writing
-    of another chunk."""
+    """The rows of one customer per item and of everything it needs, as plain values. Reads no
+    database (what it needs comes in ``reserved`` and ``context``), so that it can run in a
+    helper process while another chunk is written."""
     with translation.override(context.language):
         return _prepare(items, reserved, context)
 

@@ -143,31 +143,80 @@ def test_ids_taken_for_a_chunk_stay_taken_once_committed(owner: Any) -> None:
     assert len(set(taken)) == 3 and other.pk > max(taken)
 
 
-def test_chunks_made_beside_the_writing_keep_the_user_s_language(
-    owner: Any, monkeypatch: Any
-) -> None:
-    # given a file of five customers, imported two rows at a time by a user who reads English:
-    # each chunk's rows are made in a thread while the chunk before is written
-    from django.utils import translation
+@pytest.fixture
+def helper_made(monkeypatch: Any) -> list[str]:
+    """Chunks of two rows, each made in the import's helper process whatever the file's size;
+    what made each chunk ("helper", or "here" once the helper is lost)."""
+    from concurrent.futures import Future
 
-    from cartera.transfer import pipeline
+    from cartera.transfer import parallel, pipeline
 
     monkeypatch.setattr(pipeline, "CHUNK", 2)
+    monkeypatch.setattr(parallel, "START_AFTER", 0)
+    monkeypatch.setattr("django.conf.settings.CARTERA_IMPORT_WORKERS", 1)
+    made: list[str] = []
+    submit = parallel.Preparer.submit
+
+    def watched(self: parallel.Preparer, *args: Any) -> Any:
+        handle = submit(self, *args)
+        made.append("helper" if isinstance(handle, Future) else "here")
+        return handle
+
+    monkeypatch.setattr(parallel.Preparer, "submit", watched)
+    return made
+
+
+def test_chunks_made_by_a_helper_process_keep_the_user_s_language(
+    owner: Any, helper_made: list[str]
+) -> None:
+    # given a file of five customers, imported two rows at a time by a user who reads English,
+    # each chunk made in a helper process while the chunk before is written
+    from django.utils import translation
+
     rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 6)]]
     # when it is imported
     with translation.override("en"):
         batch = imported("five.csv", csv_bytes(rows), owner)
-    # then every customer is written once, with consecutive codes
+    # then every customer is written once, with consecutive codes, by rows the helper made
+    assert helper_made == ["helper"] * 3
     assert (batch.created_count, batch.skipped_count) == (5, 0), batch.errors
     created = Customer.objects.filter(legal_name__startswith="Suministros Número")
     codes = sorted(created.values_list("code", flat=True))
     assert len(codes) == 5 and int(codes[-1][-6:]) - int(codes[0][-6:]) == 4
-    # and its history names its address's country in the user's language, as the thread read it
+    # and its history names its address's country in the user's language
     for customer in created:
+        assert customer.search_text == customer.build_search_text()
         event = AuditEvent.objects.get(customer_id=customer.pk, action=Action.IMPORT)
         assert event.source == "import"
         assert event.changes["addresses"][1][0].endswith("Spain"), event.changes["addresses"]
         assert TimelineEntry.objects.filter(customer=customer).count() == 2
+
+
+def test_a_lost_helper_leaves_its_chunks_to_the_import_s_process(
+    owner: Any, helper_made: list[str], monkeypatch: Any
+) -> None:
+    # given a helper process that dies once it has been handed the first chunk
+    import os
+    import signal
+
+    from cartera.transfer import parallel
+
+    submit = parallel.Preparer.submit
+
+    def then_killed(self: parallel.Preparer, *args: Any) -> Any:
+        handle = submit(self, *args)
+        if self.pool is not None:
+            for process in list(self.pool._processes.values()):
+                os.kill(process.pid, signal.SIGKILL)
+        return handle
+
+    monkeypatch.setattr(parallel.Preparer, "submit", then_killed)
+    rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 6)]]
+    # when a file is imported, then its chunks are made here instead, and all are written
+    batch = imported("five.csv", csv_bytes(rows), owner)
+    assert helper_made[0] == "helper" and "here" in helper_made
+    assert (batch.created_count, batch.skipped_count) == (5, 0), batch.errors
+    assert AuditEvent.objects.filter(action=Action.IMPORT, customer_id__isnull=False).count() == 5
 
 
 def test_a_chunk_another_run_wrote_takes_no_codes(owner: Any, monkeypatch: Any) -> None:
@@ -194,31 +243,6 @@ def test_a_chunk_another_run_wrote_takes_no_codes(owner: Any, monkeypatch: Any) 
     assert batch.created_count == 2, batch.errors
     series = Sequence.objects.get(key__startswith="customer")
     assert series.next_value - (before.next_value if before else 1) == 2
-
-
-def test_the_thread_making_rows_opens_no_database_connection(owner: Any, monkeypatch: Any) -> None:
-    # given a run whose rows are made in a thread
-    import threading
-
-    from django.db import connections
-
-    from cartera.transfer import pipeline, writing
-
-    monkeypatch.setattr(pipeline, "CHUNK", 2)
-    seen: list[tuple[bool, bool]] = []
-    prepare = writing.prepare
-
-    def watched(*args: Any) -> Any:
-        prepared = prepare(*args)
-        seen.append((threading.current_thread() is threading.main_thread(),
-                     connections["default"].connection is None))  # fmt: skip
-        return prepared
-
-    monkeypatch.setattr(writing, "prepare", watched)
-    rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 4)]]
-    # when a file is imported, then every chunk was made in another thread, without connecting
-    assert imported("three.csv", csv_bytes(rows), owner).created_count == 3
-    assert seen == [(False, True), (False, True)]
 
 
 def test_with_an_update_policy_a_chunk_sees_what_the_chunk_before_updated(
