@@ -1,4 +1,5 @@
-"""The rows of a large file validated in helper processes while this one finds duplicates.
+"""Helper processes for a large file: the check's rows validated while this process finds
+duplicates, and the run's rows made while this one writes.
 
 Validating a row as the forms do (tax id, phones, e-mail, postal code, the stage's required
 fields) is pure Python and takes most of a check; it is spread over one helper process per core
@@ -20,6 +21,8 @@ process writes the chunk before. It reads no database; the rows come back pickle
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -150,6 +153,7 @@ class Preparer:
 
     def __init__(self, rows: int) -> None:
         self.pool: ProcessPoolExecutor | None = None
+        self.starting = False
         if rows >= START_AFTER and helpers_wanted():
             self.pool = ProcessPoolExecutor(
                 max_workers=1,
@@ -157,9 +161,14 @@ class Preparer:
                 initializer=_start_preparer,
                 initargs=(dict(connection.settings_dict),),
             )
+            self.pool.submit(int)  # starts the helper: the first chunk is made here meanwhile
+            self.starting = True
 
     def submit(self, *args: Any) -> Future[Prepared] | tuple[Any, ...]:
         """Start making a chunk's rows; ``result`` gives them."""
+        if self.starting:
+            self.starting = False
+            return args
         if self.pool is not None:
             try:
                 return self.pool.submit(_prepare, *args)
@@ -179,8 +188,9 @@ class Preparer:
         return writing.prepare(*args)
 
     def _lost(self, exc: BaseException) -> None:
-        logger.warning("A helper process stopped (%s); the import goes on without it.", exc)
-        self.close()
+        if self.pool is not None:  # its other chunk breaks too: said once
+            logger.warning("A helper process stopped (%s); the import goes on without it.", exc)
+            self.close()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -211,7 +221,17 @@ def _start_preparer(database: dict[str, Any]) -> None:
 def _prepare(*args: Any) -> Prepared:
     from cartera.transfer import writing
 
-    return writing.prepare(*args)
+    try:
+        return writing.prepare(*args)
+    finally:
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Hand the memory of a chunk's pickles back to the system (glibc keeps freed blocks of a
+    few megabytes for reuse, and the helper grew with every chunk)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 _checker: Checker | None = None

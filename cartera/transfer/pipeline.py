@@ -364,7 +364,8 @@ def _run_checked(
     as an update may give a customer a later row's e-mail or phone."""
     overlap = batch.policy not in (DuplicatePolicy.UPDATE_EMPTY, DuplicatePolicy.OVERWRITE)
     pending: _Pending | None = None
-    with parallel.Preparer(batch.valid_rows - batch.created_count) as preparer:
+    left = batch.valid_rows - batch.created_count if overlap else 0  # else nothing to overlap
+    with parallel.Preparer(left) as preparer:
         for next_row, stored in kept:
             if next_row <= batch.next_row:
                 continue  # written before the run was interrupted

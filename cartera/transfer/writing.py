@@ -56,6 +56,7 @@ class Table:
 
     def __init__(self, model: type[models.Model], *, with_id: bool = False) -> None:
         self.model = model
+        self.with_id = with_id
         self.table = model._meta.db_table
         self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
         self.names = [f.attname for f in self.fields]
@@ -75,6 +76,11 @@ class Table:
         }
         self.last: dict[str, tuple[Any, Any]] = {}
         self.triggers: bool | None = None  # whether the table has triggers (SQLite), once known
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the model it writes: a process that unpickles rows made in another one
+        writes them through its own ``table``, with what it knows of the database."""
+        return _table_of, (self.model, self.with_id)
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """A row from ready values by attribute name (``customer_id``, not ``customer``)."""
@@ -219,6 +225,10 @@ def table(model: type[models.Model], *, with_id: bool = False) -> Table:
     return found
 
 
+def _table_of(model: type[models.Model], with_id: bool) -> Table:
+    return table(model, with_id=with_id)
+
+
 class _Channel(NamedTuple):
     """What ``build_search_text`` and the history read of a channel not written yet."""
 
@@ -264,8 +274,8 @@ class _CustomerFields:
         return self.table.row_from(columns)
 
 
-# One empty dict for every customer without custom data: ``Table.row_from`` converts it once.
-# Never changed: only read to write the rows.
+# One empty dict for every customer without custom data. Never changed: only read to write the
+# rows.
 _NO_CUSTOM_DATA: dict[str, Any] = {}
 
 
