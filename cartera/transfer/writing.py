@@ -1,16 +1,16 @@
 """Writing a batch of validated rows: customers and what hangs off them, in bulk.
 
-``create_customers`` does for many rows what ``services.create_customer`` does for one —
-the same defaults (code from the customer series, currency by country, payment terms of
-the group, client since), the same ``search_text`` (``Customer.build_search_text``), the
+``reserve``, ``prepare`` and ``write`` do for many rows what ``services.create_customer`` does
+for one — the same defaults (code from the customer series, currency by country, payment terms
+of the group, client since), the same ``search_text`` (``Customer.build_search_text``), the
 history (one IMPORT event per customer), the lifecycle log and the timeline — with
 plain rows written in bulk (on SQLite many rows per ``INSERT``, and the customers, whose
 trigger feeds the search index, in one ``INSERT … SELECT`` from a temporary table; ``COPY`` on
 PostgreSQL, as ``cartera.customers.demo.stores`` does) instead of model instances and
 ``bulk_create``, which cost more than the rest of the import together. Codes and ids are
 reserved first (``reserve``), so the rows that point at each other are made in one pass
-(``prepare``, which reads no database and can run in a helper process) and written table by table
-(``write``). The caller holds the transactions; the search index follows by itself
+(``prepare``, which reads no database and can run in a helper process) and written table by
+table (``write``). The caller holds the transactions; the search index follows by itself
 (SQLite triggers on insert, PostgreSQL's trigram index).
 """
 
@@ -61,21 +61,28 @@ class Table:
         self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
         self.names = [f.attname for f in self.fields]
         self.columns = [str(f.column) for f in self.fields]
-        self.defaults = {
-            f.attname: f.get_db_prep_save(f.get_default(), connection) if f.has_default() else None
-            for f in self.fields
-        }
-        for f in self.fields:
-            if isinstance(f, models.CharField | models.TextField) and not f.null:
-                self.defaults[f.attname] = self.defaults[f.attname] or ""
-        # Values that need converting for the database; the others go as they are.
+        # JSON goes as text, as the fields' own conversion writes it: plain values, so that rows
+        # made in a helper process travel back pickled.
+        self.json = {f.attname: f.encoder for f in self.fields if isinstance(f, models.JSONField)}
+        self.defaults = {f.attname: self._default(f) for f in self.fields}
+        # Other values that need converting for the database; the rest go as they are.
         self.prepare = {
             f.attname: f
             for f in self.fields
-            if isinstance(f, models.DateTimeField | models.JSONField | models.DecimalField)
+            if isinstance(f, models.DateTimeField | models.DecimalField)
         }
         self.last: dict[str, tuple[Any, Any]] = {}
         self.triggers: bool | None = None  # whether the table has triggers (SQLite), once known
+
+    def _default(self, field: models.Field[Any, Any]) -> Any:
+        value = None
+        if field.attname in self.json and field.has_default():
+            value = json.dumps(field.get_default(), cls=self.json[field.attname])
+        elif field.has_default():
+            value = field.get_db_prep_save(field.get_default(), connection)
+        if isinstance(field, models.CharField | models.TextField) and not field.null:
+            return value or ""
+        return value
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as the model it writes: a process that unpickles rows made in another one
@@ -97,18 +104,16 @@ class Table:
         """A row from values by attribute name as a model instance holds them, converted for
         the database (``row`` takes them converted); the field's default where not given."""
         out = []
-        prepare, last, defaults = self.prepare, self.last, self.defaults
+        prepare, last, defaults, as_json = self.prepare, self.last, self.defaults, self.json
         for name in self.names:
             if name not in values:
                 out.append(defaults[name])
                 continue
             value = values[name]
-            field = prepare.get(name)
-            if field is not None and value is not None and isinstance(field, models.JSONField):
-                # JSON as text, as the field's own conversion writes it (plain values: rows
-                # made in a helper process travel back pickled).
-                out.append(json.dumps(value, cls=field.encoder))
+            if name in as_json:
+                out.append(None if value is None else json.dumps(value, cls=as_json[name]))
                 continue
+            field = prepare.get(name)
             if field is not None:
                 seen = last.get(name)
                 if seen is not None and seen[0] is value:  # the same "now" on every row
@@ -274,11 +279,6 @@ class _CustomerFields:
         return self.table.row_from(columns)
 
 
-# One empty dict for every customer without custom data. Never changed: only read to write the
-# rows.
-_NO_CUSTOM_DATA: dict[str, Any] = {}
-
-
 @cache
 def _customer_fields() -> _CustomerFields:
     return _CustomerFields()  # on first use: the models are ready by then
@@ -307,7 +307,7 @@ def _customer(clean: CleanCustomer, *, code: str, context: Context) -> dict[str,
     by, now = context.by, context.now
     fill_new_customer(fields, by=by, company=context.company)
     stamps = {"created_by": by, "updated_by": by, "reviewed_at": now, "created_at": now,
-              "updated_at": now, "custom_data": clean.custom_data or _NO_CUSTOM_DATA}  # fmt: skip
+              "updated_at": now, "custom_data": clean.custom_data or {}}  # fmt: skip
     values = _customer_fields().values({**fields, **stamps})
     if values["stage"] == Stage.CLIENT and values["client_since"] is None:
         values["client_since"] = context.today
@@ -435,17 +435,6 @@ def write(prepared: Prepared) -> None:
     _tag(*prepared.tags)
     for model_table, rows in prepared.history:
         model_table.insert(rows)
-
-
-def create_customers(items: Sequence[Item], *, batch: Import, by: User) -> list[tuple[Any, ...]]:
-    """Create one customer per (row, clean data, extra fields) and everything it needs, in the
-    caller's transaction; the rows of ``ImportedRow`` to write with the chunk."""
-    if not items:
-        return []
-    context = Context.of(batch, by)
-    prepared = prepare(items, reserve(items, context.company), context)
-    write(prepared)
-    return prepared.imported
 
 
 def _tag(customers: Sequence[int], names: Sequence[list[str]]) -> None:

@@ -106,8 +106,8 @@ def test_a_customer_written_in_bulk_is_the_one_the_service_creates(owner: Any) -
     from cartera.customers import services
     from cartera.customers.models import CustomerGroup
     from cartera.customers.validation import validate_customer
+    from cartera.transfer import writing
     from cartera.transfer.models import Import
-    from cartera.transfer.writing import create_customers
     from tests.conftest import client_data, valid_cif
 
     group = CustomerGroup.objects.create(name="Mayoristas", payment_terms_days=45)
@@ -117,7 +117,9 @@ def test_a_customer_written_in_bulk_is_the_one_the_service_creates(owner: Any) -
     batch = Import.objects.create(file_name="clientes.csv", created_by=owner)
     # when the bulk writer writes its one
     with transaction.atomic():
-        create_customers([(2, clean, {})], batch=batch, by=owner)
+        context = writing.Context.of(batch, owner)
+        items = [(2, clean, {})]
+        writing.write(writing.prepare(items, writing.reserve(items, context.company), context))
     in_bulk = Customer.objects.get(tax_id=valid_cif(32))
     by_service.refresh_from_db()
     # then every field is the same but for those that tell the two apart
