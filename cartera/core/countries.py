@@ -65,8 +65,13 @@ def _country_names(language: str) -> dict[str, str]:
     return dict(_country_choices(language))
 
 
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(str(c.alpha_2) for c in pycountry.countries)
+
+
 def is_country(code: str) -> bool:
-    return pycountry.countries.get(alpha_2=code.upper()) is not None if code else False
+    return bool(code) and code.upper() in _country_codes()
 
 
 @cache

@@ -22,10 +22,14 @@ class Phone(NamedTuple):
     mobile: bool | None
 
 
-def _parse(value: str, region: str | None) -> tuple[phonenumbers.PhoneNumber, int]:
-    """The valid number a phone typed in any common writing stands for, and its type;
-    raises PhoneError with a reason."""
+def _read(value: str, region: str | None) -> tuple[str, int]:
+    """The E.164 form and the type of the valid number a phone typed in any common writing
+    stands for; raises PhoneError with a reason."""
     text = value.strip()
+    return _read_national(text, region) or _read_parsed(text, region)
+
+
+def _read_parsed(text: str, region: str | None) -> tuple[str, int]:
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
@@ -40,22 +44,63 @@ def _parse(value: str, region: str | None) -> tuple[phonenumbers.PhoneNumber, in
     kind = phonenumbers.number_type(number)
     if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise PhoneError(_("This phone number is not valid for its country."))
-    return number, kind
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind
+
+
+_NATIONAL_WRITING = re.compile(r"[1-9][0-9]*(?:[ .-][0-9]+)*")
+
+
+class _Plan(NamedTuple):
+    country_code: int
+    lengths: frozenset[int]
+    international_prefix: re.Pattern[str]
+
+
+@cache
+def _plain_plan(region: str) -> _Plan | None:
+    """What reading a national number of the region needs, for a plan with nothing to strip
+    from such a number (no national prefix: Spain, Mexico, Portugal, Italy…); else None."""
+    plan = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    if plan is None or plan.national_prefix_for_parsing or not plan.international_prefix:
+        return None
+    return _Plan(plan.country_code, frozenset(plan.general_desc.possible_length or ()),
+                 re.compile(plan.international_prefix))  # fmt: skip
+
+
+def _read_national(text: str, region: str | None) -> tuple[str, int] | None:
+    """``_read`` of a valid national number written with digits (and spaces, dots or dashes)
+    alone, without parsing it; None for everything else, which parsing reads (and explains).
+
+    Parsing strips a national prefix (plans without one only come here), an international
+    prefix (numbers that start like one are left to it) or the country code (only from a
+    number that is not valid as it was typed) from the front of such a number: so a valid
+    number here is what was typed, and its type the plan's answer, as parsing finds them."""
+    if not region or not _NATIONAL_WRITING.fullmatch(text):
+        return None
+    plan = _plain_plan(region)
+    if plan is None:
+        return None
+    digits = text.replace(" ", "").replace(".", "").replace("-", "")
+    if len(digits) not in plan.lengths or plan.international_prefix.match(digits):
+        return None
+    number = phonenumbers.PhoneNumber(country_code=plan.country_code, national_number=int(digits))
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return None
+    return f"+{plan.country_code}{digits}", kind
 
 
 def normalize_phone(value: str, region: str | None) -> str:
     """E.164 form of a phone typed in any common writing; raises PhoneError with a reason."""
-    number, _kind = _parse(value, region)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return _read(value, region)[0]
 
 
 @lru_cache(maxsize=4096)  # a file repeats a switchboard's number; errors are not kept
 def read_phone(value: str, region: str | None) -> Phone:
-    """``normalize_phone`` and ``is_mobile`` of its result from one parse (the E.164 form of a
-    valid number reads back as the same number); raises PhoneError with a reason."""
-    number, kind = _parse(value, region)
-    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-                 _mobile(kind))  # fmt: skip
+    """``normalize_phone`` and ``is_mobile`` of its result from one reading (the E.164 form of
+    a valid number reads back as the same number); raises PhoneError with a reason."""
+    e164, kind = _read(value, region)
+    return Phone(e164, _mobile(kind))
 
 
 def format_phone(e164: str, home_region: str | None = None) -> str:

@@ -7,11 +7,14 @@ import contextlib
 import phonenumbers
 import pytest
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cartera.core.countries import country_name, is_region_of, region_choices, region_name
 from cartera.core.phones import (
     PhoneError,
     _national_without_parsing,
+    _read_national,
     format_phone,
     is_mobile,
     national_digits,
@@ -94,6 +97,67 @@ def test_reading_a_phone_once_tells_what_normalising_and_reading_it_back_tell() 
         assert phonenumbers.is_valid_number(phonenumbers.parse(read.e164)), typed
         valid += 1
     assert valid > 200  # most examples are valid where they are typed
+
+
+def _parsed(text: str, region: str) -> tuple[str, int] | None:
+    """What phonenumbers makes of a number typed in a region: E.164 and type, None if invalid."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind
+
+
+def _national_writings() -> st.SearchStrategy[tuple[str, str]]:
+    """Digits as people type them, near every region's example numbers and anywhere else."""
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    region = st.sampled_from(regions)
+
+    def near_example(region: str, cut: int, extra: str, separator: str) -> tuple[str, str]:
+        example = phonenumbers.example_number(region)
+        digits = str(example.national_number) if example else ""
+        digits = (digits[:cut] if cut else digits) + extra
+        return separator.join([digits[:3], digits[3:6], digits[6:]]).strip(separator), region
+
+    examples = st.builds(
+        near_example, region, st.integers(0, 12), st.text("0123456789", max_size=2),
+        st.sampled_from(["", " ", ".", "-", "  "]),
+    )  # fmt: skip
+    anything = st.tuples(st.text("0123456789 .-+()", min_size=1, max_size=16), region)
+    spanish = st.tuples(st.text("0123456789 ", min_size=9, max_size=12), st.just("ES"))
+    return st.one_of(examples, anything, spanish)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(typed=_national_writings())
+def test_a_national_number_read_without_parsing_reads_as_parsing_reads_it(
+    typed: tuple[str, str],
+) -> None:
+    text, region = typed
+    quick = _read_national(text, region)
+    if quick is not None:
+        assert quick == _parsed(text, region)
+
+
+def test_most_national_numbers_are_read_without_parsing() -> None:
+    # given every region's example numbers, written as national digits where they are
+    read = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        if example is None or example.italian_leading_zero:
+            continue
+        text = str(example.national_number)
+        quick = _read_national(text, region)
+        if quick is not None:
+            # the quick reading agrees with parsing (so the property test above compares)
+            assert quick == _parsed(text, region), (text, region)
+            read += 1
+    # Spain's, Mexico's and many other plans are read so
+    assert _read_national("612 34 56 78", "ES") == _parsed("612345678", "ES")
+    assert read > 60
 
 
 def test_national_digits_are_phonenumbers_national_number() -> None:

@@ -5,9 +5,11 @@ from collections.abc import Iterator
 
 import pytest
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.ar import cuit
 from stdnum.cl import rut
-from stdnum.es import cif
+from stdnum.es import cif, dni, nie, nif
 from stdnum.mx import rfc
 from stdnum.pe import ruc
 
@@ -16,6 +18,7 @@ from cartera.customers.fiscal import (
     TAX_ID_TYPES,
     check_tax_id,
     compact_tax_id,
+    es_validate,
     format_tax_id,
     tax_id_type_choices,
 )
@@ -334,3 +337,43 @@ def test_never_raises_on_random_input() -> None:
 
         assert result.valid == (result.reason == "")
         format_tax_id(result.compact, result.country, result.tax_id_type)
+
+
+def _stdnum_answer(validate: object, text: str) -> tuple[str, type[Exception] | None]:
+    try:
+        return str(validate(text)), None  # type: ignore[operator]
+    except Exception as error:
+        return "", type(error)
+
+
+def _spanish_shapes() -> st.SearchStrategy[str]:
+    """Texts near a Spanish NIF: right and wrong check digits, lengths, letters and prefixes."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    body = st.text(alphabet="0123456789", min_size=0, max_size=10)
+    first = st.sampled_from([*letters, *"0123456789", "", "ES", "es", "ESES"])
+    last = st.sampled_from([*letters, *"0123456789", ""])
+    near = st.builds(lambda f, b, c: f + b + c, first, body, last)
+    # Valid numbers of every kind, so the equal answers are not only errors.
+    valid = st.builds(
+        lambda kind, digits: kind + digits[: 7 if kind else 8],
+        st.sampled_from(["", "X", "Y", "Z", "K", "L", "M", "B", "A", "P", "Q", "N", "W"]),
+        st.text(alphabet="0123456789", min_size=8, max_size=8),
+    ).map(_with_spanish_check)
+    lower = valid.map(str.lower)
+    odd = st.text(alphabet="0123456789BXZes -.·\u2013１", min_size=0, max_size=12)
+    return st.one_of(near, valid, lower, odd)
+
+
+def _with_spanish_check(body: str) -> str:
+    if body[0] in "XYZ":
+        return body + nie.calc_check_digit(body)
+    if body[0].isdigit() or body[0] in "KLM":
+        return body + dni.calc_check_digit(body.lstrip("KLM"))
+    return body + cif.calc_check_digits(body)[body[0] in "NPQRSW"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=_spanish_shapes())
+def test_spanish_ids_are_checked_as_stdnum_checks_them(text: str) -> None:
+    """The check without stdnum's cleaning gives stdnum's answer, error kind included."""
+    assert _stdnum_answer(es_validate, text) == _stdnum_answer(nif.validate, text)
