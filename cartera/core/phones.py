@@ -61,7 +61,13 @@ def _plain_plan(region: str) -> _Plan | None:
     """What reading a national number of the region needs, for a plan with nothing to strip
     from such a number (no national prefix: Spain, Mexico, Portugal, Italy…); else None."""
     plan = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
-    if plan is None or plan.national_prefix_for_parsing or not plan.international_prefix:
+    if (
+        plan is None
+        or plan.country_code is None
+        or plan.general_desc is None
+        or plan.national_prefix_for_parsing
+        or not plan.international_prefix
+    ):
         return None
     return _Plan(plan.country_code, frozenset(plan.general_desc.possible_length or ()),
                  re.compile(plan.international_prefix))  # fmt: skip
