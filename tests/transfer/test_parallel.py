@@ -62,7 +62,7 @@ def _report(
 @pytest.fixture
 def sheet(transactional_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A register customer and a file of 60 rows: bad ones, a row repeating an earlier one of
-    the file and one repeating the register's customer, checked in chunks of 7 rows, helpers
+    the file and four repeating the register's customer, checked in chunks of 7 rows, helpers
     from the third chunk on."""
     owner = make_user("olga")
     held = make_customer(owner, tax_id=valid_cif(7770001), legal_name="Ya Registrada SL")
@@ -71,6 +71,10 @@ def sheet(transactional_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     rows[17] = spanish_row(16, email="sin-arroba")
     rows[41] = spanish_row(40, email=rows[2][3])  # the e-mail of sheet row 3, chunks before
     rows[50] = spanish_row(49, tax_id=held.tax_id)
+    # the register's customer by its name (in its town), e-mail and phone, in helpers' chunks
+    rows[30] = spanish_row(29, name="Ya Registrada, S.L.")
+    rows[33] = spanish_row(32, email="INFO@munoz.example")
+    rows[45] = spanish_row(44, phone="600 11 22 33")
     monkeypatch.setattr(pipeline, "CHUNK", 7)
     monkeypatch.setattr(parallel, "START_AFTER", 14)
     return owner, held, csv_bytes(rows), sqlite_copy(tmp_path / "register.sqlite3")
@@ -98,13 +102,16 @@ def test_helpers_report_what_this_process_reports(
     assert "a helper process stopped" not in caplog.text  # none left its rows to the parent
     assert helped == alone
     status, total, valid, invalid, duplicate, errors, duplicates, _file = helped
-    assert (status, total, valid, invalid, duplicate) == ("checked", 60, 58, 2, 2)
+    assert (status, total, valid, invalid, duplicate) == ("checked", 60, 58, 2, 5)
     assert {e["row"] for e in errors} == {6, 18}
     assert {(6, "NIF"), (18, "Correo electrónico")} <= {(e["row"], e["column"]) for e in errors}
     assert any("valid" in e["message"] and "válid" not in e["message"] for e in errors)
     assert {(d["row"], d["kind"], d["file_row"], d["customer"]) for d in duplicates} == {
         (42, "email", 3, None),
         (51, "tax_id", None, held.pk),
+        (31, "name", None, held.pk),
+        (34, "email", None, held.pk),
+        (46, "phone", None, held.pk),
     }
 
 
