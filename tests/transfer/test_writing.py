@@ -268,3 +268,43 @@ def test_with_an_update_policy_a_chunk_sees_what_the_chunk_before_updated(
     assert (batch.created_count, batch.updated_count, batch.skipped_count) == (0, 1, 1)
     assert Customer.objects.count() == 1
     assert existing.channels.filter(value="nuevo@cliente.example").exists()
+
+
+def test_a_cancel_while_a_chunk_is_in_the_helper_leaves_it_unwritten(
+    owner: Any, helper_made: list[str], monkeypatch: Any
+) -> None:
+    # given a file of ten customers in chunks of two, each made in the helper process while
+    # the chunk before is written, and a cancel asked once the second chunk is written, when
+    # the third is already in the helper with its codes taken
+    from cartera.core.models import Sequence
+    from cartera.transfer import pipeline, services
+    from cartera.transfer.models import Import, ImportStatus
+
+    write_pending = pipeline._write_pending
+    written: list[int] = []
+
+    def then_cancelled(batch: Import, *args: Any, **kwargs: Any) -> None:
+        write_pending(batch, *args, **kwargs)
+        written.append(batch.next_row)
+        if len(written) == 2:
+            services.cancel(batch=batch, by=owner)
+
+    monkeypatch.setattr(pipeline, "_write_pending", then_cancelled)
+    rows = [SPANISH_HEADERS, *[spanish_row(i) for i in range(1, 11)]]
+    series_before = Sequence.objects.filter(key__startswith="customer").first()
+    # when it is imported
+    batch = imported("ten.csv", csv_bytes(rows), owner)
+    # then it stops cancelled after whole chunks: the two written, not the one in the helper
+    assert batch.status == ImportStatus.CANCELLED
+    assert helper_made == ["here", "helper", "helper"]
+    assert written == [4, 6] and batch.next_row == 6
+    assert batch.created_count == 4
+    created = Customer.objects.filter(legal_name__startswith="Suministros Número")
+    assert sorted(c.legal_name for c in created) == [f"Suministros Número {i} SL"
+                                                     for i in (1, 2, 3, 4)]  # fmt: skip
+    # and the helper's chunk took its two codes, which no customer has: a gap, never reused
+    series = Sequence.objects.get(key__startswith="customer")
+    assert series.next_value - (series_before.next_value if series_before else 1) == 6
+    # and undoing the cancelled import deletes exactly what it wrote
+    assert services.undo(batch=batch, by=owner) == 4
+    assert not created.all().exists()
