@@ -135,13 +135,11 @@ def recheck(rows: list[Stored]) -> list[Stored]:
             "tax_country", "tax_id", "pk"
         )
     }
-    values = {
-        str(c["value"]).lower() if c["type"] == ChannelType.EMAIL else str(c["value"])
-        for r in open_rows
-        for c in r[1].channels or []
-        if c["type"] in (ChannelType.EMAIL, ChannelType.PHONE)
-    }
-    owners = channel_owners(values)
+    channels = [c for r in open_rows for c in r[1].channels or []]
+    owners = channel_owners(
+        emails={str(c["value"]).lower() for c in channels if c["type"] == ChannelType.EMAIL},
+        phones={str(c["value"]) for c in channels if c["type"] == ChannelType.PHONE},
+    )
     if not holders and not owners:
         return rows
     out = []

@@ -216,7 +216,9 @@ def test_the_register_s_first_channel_holding_a_value_names_the_customer(owner: 
     newer = make_customer(owner, tax_id=valid_cif(22), channels=[
         {"type": "email", "value": "compras@ambos.example"}])  # fmt: skip
     # when the register is asked who holds it, and its phone
-    owners = duplicates.channel_owners(["compras@ambos.example", "+34600112233", "x@y.example"])
+    owners = duplicates.channel_owners(
+        emails=["compras@ambos.example", "x@y.example"], phones=["+34600112233"]
+    )
     # then the channel first in the channels' order (position, then id) names the customer
     assert owners == {("email", "compras@ambos.example"): newer.pk,
                       ("phone", "+34600112233"): older.pk}  # fmt: skip
