@@ -53,6 +53,7 @@ _NATIONAL_WRITING = re.compile(r"[1-9][0-9]*(?:[ .-][0-9]+)*")
 class _Plan(NamedTuple):
     country_code: int
     lengths: frozenset[int]
+    general: re.Pattern[str]  # every number of the region's plan
     international_prefix: re.Pattern[str]
 
 
@@ -70,6 +71,7 @@ def _plain_plan(region: str) -> _Plan | None:
     ):
         return None
     return _Plan(plan.country_code, frozenset(plan.general_desc.possible_length or ()),
+                 re.compile(plan.general_desc.national_number_pattern or "(?!)"),
                  re.compile(plan.international_prefix))  # fmt: skip
 
 
@@ -79,15 +81,20 @@ def _read_national(text: str, region: str | None) -> tuple[str, int] | None:
 
     Parsing strips a national prefix (plans without one only come here), an international
     prefix (numbers that start like one are left to it) or the country code (only from a
-    number that is not valid as it was typed) from the front of such a number: so a valid
-    number here is what was typed, and its type the plan's answer, as parsing finds them."""
+    number too long for the region's plan or outside it: such numbers are left to it too)
+    from the front of such a number: so a valid number here is what was typed, and its type
+    the plan's answer, as parsing finds them."""
     if not region or not _NATIONAL_WRITING.fullmatch(text):
         return None
     plan = _plain_plan(region)
     if plan is None:
         return None
     digits = text.replace(" ", "").replace(".", "").replace("-", "")
-    if len(digits) not in plan.lengths or plan.international_prefix.match(digits):
+    if (
+        len(digits) not in plan.lengths
+        or not plan.general.fullmatch(digits)
+        or plan.international_prefix.match(digits)
+    ):
         return None
     number = phonenumbers.PhoneNumber(country_code=plan.country_code, national_number=int(digits))
     kind = phonenumbers.number_type(number)

@@ -7,7 +7,7 @@ import contextlib
 import phonenumbers
 import pytest
 from django.utils import translation
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cartera.core.countries import country_name, is_region_of, region_choices, region_name
@@ -100,9 +100,10 @@ def test_reading_a_phone_once_tells_what_normalising_and_reading_it_back_tell() 
 
 
 def _parsed(text: str, region: str) -> tuple[str, int] | None:
-    """What phonenumbers makes of a number typed in a region: E.164 and type, None if invalid."""
+    """What phonenumbers makes of a number typed in a region (its code in either case, as the
+    register takes it): E.164 and type, None if invalid."""
     try:
-        number = phonenumbers.parse(text, region)
+        number = phonenumbers.parse(text, region.upper())
     except phonenumbers.NumberParseException:
         return None
     kind = phonenumbers.number_type(number)
@@ -111,35 +112,71 @@ def _parsed(text: str, region: str) -> tuple[str, int] | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind
 
 
+_TYPES = [getattr(phonenumbers.PhoneNumberType, name) for name in (
+    "FIXED_LINE", "MOBILE", "TOLL_FREE", "PREMIUM_RATE", "SHARED_COST", "VOIP",
+    "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL")]  # fmt: skip
+_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+# The regions whose numbers can be read without parsing: their plan has no national prefix.
+_PLAIN_REGIONS = [
+    region
+    for region in _REGIONS
+    if not phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix_for_parsing
+]
+
+
 def _national_writings() -> st.SearchStrategy[tuple[str, str]]:
-    """Digits as people type them, near every region's example numbers and anywhere else."""
-    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
-    region = st.sampled_from(regions)
+    """Digits as people type them: every region's example numbers of every type, with digits
+    changed, cut or added, the country code in front, separators, the region in lower case;
+    and anything else."""
 
-    def near_example(region: str, cut: int, extra: str, separator: str) -> tuple[str, str]:
-        example = phonenumbers.example_number(region)
-        digits = str(example.national_number) if example else ""
-        digits = (digits[:cut] if cut else digits) + extra
-        return separator.join([digits[:3], digits[3:6], digits[6:]]).strip(separator), region
+    def near_example(region: str, kind: int, changes: list[tuple[int, str]], cut: int,
+                     extra: str, code: bool, separator: str, lower: bool
+                     ) -> tuple[str, str]:  # fmt: skip
+        example = phonenumbers.example_number_for_type(region, kind)
+        example = example or phonenumbers.example_number(region)
+        digits = list(str(example.national_number) if example else "1")
+        for at, digit in changes:
+            digits[at % len(digits)] = digit
+        text = "".join(digits[: cut or len(digits)]) + extra
+        if code and example:
+            text = str(example.country_code) + text
+        text = separator.join([text[:3], text[3:6], text[6:]]).strip(separator)
+        return text, region.lower() if lower else region
 
+    digit = st.sampled_from("0123456789")
     examples = st.builds(
-        near_example, region, st.integers(0, 12), st.text("0123456789", max_size=2),
-        st.sampled_from(["", " ", ".", "-", "  "]),
-    )  # fmt: skip
-    anything = st.tuples(st.text("0123456789 .-+()", min_size=1, max_size=16), region)
+        near_example,
+        st.one_of(st.sampled_from(_PLAIN_REGIONS), st.sampled_from(_REGIONS)),
+        st.sampled_from(_TYPES),
+        st.lists(st.tuples(st.integers(0, 15), digit), max_size=3),
+        st.sampled_from([0, 0, 0, 2, 5, 7]),
+        st.text("0123456789", max_size=2),
+        st.booleans(),
+        st.sampled_from(["", "", " ", ".", "-", "  "]),
+        st.booleans(),
+    )
+    anything = st.tuples(st.text("0123456789 .-+()", min_size=1, max_size=16),
+                         st.sampled_from(_REGIONS))  # fmt: skip
     spanish = st.tuples(st.text("0123456789 ", min_size=9, max_size=12), st.just("ES"))
-    return st.one_of(examples, anything, spanish)
+    return st.one_of(examples, examples, examples, anything, spanish)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=4000, deadline=None)
 @given(typed=_national_writings())
+@example(typed=("29060", "TA"))  # a region whose numbers its sibling's plan judges
+@example(typed=("358710110", "AX"))  # the country code in front, a national prefix
 def test_a_national_number_read_without_parsing_reads_as_parsing_reads_it(
     typed: tuple[str, str],
 ) -> None:
     text, region = typed
+    parsed = _parsed(text, region)
+    # the quick reading, when there is one, is what parsing reads
     quick = _read_national(text, region)
     if quick is not None:
-        assert quick == _parsed(text, region)
+        assert quick == parsed
+    # and normalising a valid number gives parsing's E.164 form, quick reading or not
+    if parsed is not None:
+        assert normalize_phone(text, region) == parsed[0]
 
 
 def test_most_national_numbers_are_read_without_parsing() -> None:
