@@ -71,7 +71,9 @@ def sheet(transactional_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     rows[17] = spanish_row(16, email="sin-arroba")
     rows[41] = spanish_row(40, email=rows[2][3])  # the e-mail of sheet row 3, chunks before
     rows[50] = spanish_row(49, tax_id=held.tax_id)
-    # the register's customer by its name (in its town), e-mail and phone, in helpers' chunks
+    # the register's customer by its name (in its town), e-mail and phone, in chunks the
+    # helpers validate: their rows' e-mails, phones and names must come back as this process
+    # makes them for the matching to find the customer
     rows[30] = spanish_row(29, name="Ya Registrada, S.L.")
     rows[33] = spanish_row(32, email="INFO@munoz.example")
     rows[45] = spanish_row(44, phone="600 11 22 33")
