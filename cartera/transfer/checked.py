@@ -129,12 +129,7 @@ def recheck(rows: list[Stored]) -> list[Stored]:
     register has taken since the check (one query for each kind of key)."""
     open_rows = [r for r in rows if r[1] is not None and r[3] is None]
     tax_ids = {str(r[1].fields.get("tax_id") or "") for r in open_rows} - {""}
-    holders = {
-        (country, tax_id): pk
-        for country, tax_id, pk in holding_tax_ids(tax_ids).values_list(
-            "tax_country", "tax_id", "pk"
-        )
-    }
+    holders = holding_tax_ids(tax_ids)
     channels = [c for r in open_rows for c in r[1].channels or []]
     owners = channel_owners(
         emails={str(c["value"]).lower() for c in channels if c["type"] == ChannelType.EMAIL},

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Field, QuerySet
+from django.db.models import Field, Model
 from rapidfuzz import fuzz, process
 
 from cartera.core.models import Company
@@ -67,15 +67,31 @@ _IGNORED_WORDS = frozenset(
 )
 
 
-def holding_tax_ids(tax_ids: Iterable[str]) -> QuerySet[Customer]:
-    """The customers holding any of these (compact) tax ids, in any country: one look-up of
-    the ``customer_tax_lookup`` index per tax id. Unordered: sorting by name would have SQLite
-    walk the whole name index."""
-    return Customer.objects.filter(tax_id__in=sorted(tax_ids)).order_by()
+def tax_id_query(count: int) -> str:
+    """The SQL of ``holding_tax_ids`` for ``count`` tax ids: one look-up of the
+    ``customer_tax_lookup`` index per tax id, in any country. Unordered: sorting by name would
+    have SQLite walk the whole name index."""
+    country, tax_id, pk = (_column(Customer, name) for name in ("tax_country", "tax_id", "id"))
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    marks = ", ".join(["%s"] * count)
+    return f"SELECT {country}, {tax_id}, {pk} FROM {table} WHERE {tax_id} IN ({marks})"  # noqa: S608
 
 
-def _channel_column(name: str) -> str:
-    field = ContactChannel._meta.get_field(name)
+def holding_tax_ids(tax_ids: Iterable[str]) -> dict[tuple[str, str], int]:
+    """{(country, tax id): customer} of the register's customers holding any of these
+    (compact) tax ids, in any country. A query per ``_batches`` of them, written out: the ORM
+    took three to seven times as long as the database to answer a chunk's."""
+    found: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        for batch in _batches(sorted(set(tax_ids) - {""})):
+            cursor.execute(tax_id_query(len(batch)), batch)
+            for country, tax_id, pk in cursor.fetchall():
+                found[(country, tax_id)] = pk
+    return found
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
     assert isinstance(field, Field)
     return connection.ops.quote_name(str(field.column))
 
@@ -86,8 +102,8 @@ def channel_owners(emails: Iterable[str], phones: Iterable[str]) -> dict[tuple[s
     ``_batches`` of values of one kind (each value looked up once in the index of type and
     value, not once per kind), written out: the ORM spent longer preparing a chunk's thousands
     of values than the database answering."""
-    kind, value, customer, position, pk = map(
-        _channel_column, ["type", "value", "customer", "position", "id"]
+    kind, value, customer, position, pk = (
+        _column(ContactChannel, name) for name in ("type", "value", "customer", "position", "id")
     )
     order = f"{position}, {pk}"  # the model's ordering
     table = connection.ops.quote_name(ContactChannel._meta.db_table)
@@ -132,12 +148,12 @@ class BatchLookups(Lookups):
                 if len(compact) > 2 and compact[:2].isalpha():
                     wanted.add(compact[2:])  # "ESB12345674" is kept as "B12345674"
         self._asked = wanted
-        self._holders = {
-            (c.tax_country, c.tax_id): c
-            for c in holding_tax_ids(wanted).only(
-                "id", "code", "legal_name", "trade_name", "tax_country", "tax_id"
-            )
-        }
+        held = holding_tax_ids(wanted)  # few, usually: read whole only those
+        customers = Customer.objects.filter(pk__in=held.values()).only(
+            "id", "code", "legal_name", "trade_name"
+        )
+        by_id = {c.pk: c for c in customers} if held else {}
+        self._holders = {key: by_id[pk] for key, pk in held.items() if pk in by_id}
 
     def legal_form(self, country: str, code: str) -> LegalForm | None:
         return self._legal_forms.get((country, code))
