@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from cartera.accounts.models import User
 from cartera.customers.models import Customer
@@ -240,5 +241,10 @@ def test_the_command_scans(owner: User, capsys: pytest.CaptureFixture[str]) -> N
     company(owner, 1, "Theta Obras SL")
     company(owner, 2, "Theta Obras")
     call_command("duplicates", "scan")
-    assert "1 possible duplicates" in capsys.readouterr().out
+    # it says what it found in the default language, Spanish
+    assert "1 posibles duplicados (1 nuevos" in capsys.readouterr().out
     assert DuplicatePair.objects.count() == 1
+    # or in English
+    with translation.override("en"):
+        call_command("duplicates", "scan")
+    assert "1 possible duplicates (0 new, 0 changed" in capsys.readouterr().out

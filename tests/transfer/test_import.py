@@ -264,3 +264,33 @@ def test_reader_cannot_import(reader: Any) -> None:
 
     with pytest.raises(PermissionDenied):
         services.create_import(file=upload("a.csv", b"a;b\n1;2\n"), name="a.csv", by=reader)
+
+
+def test_the_command_speaks_the_user_s_language(owner: Any, tmp_path: Any) -> None:
+    # given a file of three rows, one with a mistyped tax id
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+    from django.utils import translation
+
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2, tax_id="B12345670"), spanish_row(3)]
+    path = tmp_path / "clientes.csv"
+    path.write_bytes(csv_bytes(rows))
+    # when it is imported from the command line, in the default language
+    out = StringIO()
+    call_command("import", str(path), "--user", owner.username, stdout=out)
+    # then the whole report is in Spanish, the row's error included
+    text = out.getvalue()
+    assert "3 filas comprobadas en" in text and "2 válidas (0 duplicadas), 1 no válidas" in text
+    assert "Fila 3, NIF «B12345670»: " in text
+    assert "Importado hasta la fila 5" in text and ": 2 creados, 0 actualizados, 1 omitidos" in text
+    assert "created" not in text and "row" not in text
+    # and in English when that is the language
+    with translation.override("en"):
+        out = StringIO()
+        call_command("import", str(path), "--user", owner.username, "--dry-run", stdout=out)
+        assert "Checked 3 rows in" in out.getvalue()
+        with pytest.raises(CommandError, match="is not a file"):
+            call_command("import", str(tmp_path / "missing.csv"), "--user", owner.username)
+    with pytest.raises(CommandError, match="no es un archivo"):
+        call_command("import", str(tmp_path / "missing.csv"), "--user", owner.username)

@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from cartera.quality.jobs import scan_duplicates_job
 from cartera.quality.scan import scan_duplicates
 
 
 class Command(BaseCommand):
-    help = (
-        "Duplicate customers: scan the register (scan), or queue a scan for the worker (enqueue)."
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _(
+            "Duplicate customers: scan the register (scan), or queue a scan for the worker "
+            "(enqueue)."
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["scan", "enqueue"])
@@ -21,11 +26,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "enqueue":
             result = scan_duplicates_job.enqueue()
-            self.stdout.write(f"Scan queued ({result.id}); `cartera worker` runs it.")
+            self.stdout.write(
+                _("Scan queued (%(id)s); “cartera worker” runs it.") % {"id": result.id}
+            )
             return
         found = scan_duplicates()
-        self.stdout.write(
-            f"{found.customers} customers scanned in {found.seconds:.1f} s: "
-            f"{found.found} possible duplicates ({found.created} new, {found.updated} changed, "
-            f"{found.removed} no longer found)."
-        )
+        self.stdout.write(_(
+            "%(customers)s customers scanned in %(seconds)s s: %(found)s possible duplicates "
+            "(%(created)s new, %(updated)s changed, %(removed)s no longer found)."
+        ) % {"customers": found.customers, "seconds": number_format(found.seconds, 1),
+             "found": found.found, "created": found.created, "updated": found.updated,
+             "removed": found.removed})  # fmt: skip
