@@ -143,8 +143,8 @@ def test_backup_and_restore_round_trip_every_row_and_file(
     # and the archive was private, its path printed first, the counts checked and printed
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     assert output.splitlines()[0] == str(archive)
-    assert "uploaded files: 2" in output
-    assert "all match the backup" in summary
+    assert "archivos subidos: 2" in output
+    assert "todas coinciden con la copia" in summary
     assert re.search(r"^  customers_customer +3$", summary, re.MULTILINE)
     # and the restored database keeps working: search index, code series and sequences
     assert list(Customer.objects.search("nunez")) == [portfolio[1]]

@@ -52,3 +52,33 @@ def test_compiled_catalogue_matches_source(language: str) -> None:
             assert mo.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
         else:
             assert mo.gettext(entry.msgid) == entry.msgstr, entry.msgid
+
+
+OUR_COMMANDS = {
+    "cartera.accounts": ["createuser", "token"],
+    "cartera.core": ["backup", "restore", "serve", "worker"],
+    "cartera.privacy": ["retention"],
+    "cartera.quality": ["duplicates"],
+    "cartera.transfer": ["import"],
+}
+
+
+@pytest.mark.parametrize(
+    ("app", "name"), [(app, name) for app, names in OUR_COMMANDS.items() for name in names]
+)
+def test_the_commands_help_is_in_the_active_language(app: str, name: str) -> None:
+    # given one of the application's commands
+    from django.core.management import load_command_class
+    from django.utils import translation
+
+    def help_in(language: str) -> tuple[str, str]:
+        with translation.override(language):
+            command = load_command_class(app, name)
+            return command.help, command.create_parser("cartera", name).format_help()
+
+    # when its help is asked for in Spanish and in English
+    spanish, english = help_in("es"), help_in("en")
+    # then it says what the command does in each, its options too
+    assert spanish[0] and english[0] and spanish[0] != english[0]
+    assert spanish[0][:30] in spanish[1]
+    assert spanish[1] != english[1]

@@ -46,7 +46,7 @@ class Worker:
 
     @property
     def started(self) -> bool:
-        return any("started" in line for line in self.lines)
+        return any("en marcha" in line for line in self.lines)  # "started", in Spanish
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -176,5 +176,5 @@ def test_two_workers_run_jobs_schedule_once_and_stop_on_sigterm(
     # then both stop cleanly, the slow job finished first
     for worker in workers:
         assert worker.process.wait(TIMEOUT) == 0
-    wait_for(lambda: all(any("stopped" in line for line in w.lines) for w in workers), "output")
+    wait_for(lambda: all(any("detenido" in line for line in w.lines) for w in workers), "output")
     assert status(napping)[0] == "SUCCESSFUL"

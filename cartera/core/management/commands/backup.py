@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.core.backup import BackupError, create_backup
+from cartera.core.commands import Command as BaseCommand
 
 
 class Command(BaseCommand):
-    help = (
+    about = gettext_lazy(
         "Write a backup archive (.tar.gz) with the database, the uploaded files and a "
         "manifest. Safe while Cartera is running."
     )
@@ -21,8 +24,10 @@ class Command(BaseCommand):
             "path",
             nargs="?",
             type=Path,
-            help="Archive to write, or a directory for it "
-            "(default: <data dir>/backups/cartera-YYYYmmdd-HHMMSS.tar.gz).",
+            help=_(
+                "Archive to write, or a directory for it "
+                "(default: <data dir>/backups/cartera-YYYYmmdd-HHMMSS.tar.gz)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,13 +38,27 @@ class Command(BaseCommand):
         manifest = result.manifest
         # The path alone on the first line, for scripts that keep or copy the archive.
         self.stdout.write(str(result.path))
+        version = manifest.cartera_version or _("(not installed)")
         self.stdout.write(
-            f"  {human_size(result.size)}, made {manifest.created_at}"
-            f" by Cartera {manifest.cartera_version or '(not installed)'}\n"
-            f"  database: {manifest.vendor}, {len(manifest.tables)} tables, "
-            f"{manifest.total_rows} rows, {len(manifest.migrations)} migrations applied\n"
-            f"  uploaded files: {manifest.media_files} ({human_size(manifest.media_bytes)})"
+            "  "
+            + _("%(size)s, made %(date)s by Cartera %(version)s")
+            % {"size": human_size(result.size), "date": manifest.created_at, "version": version}
         )
+        self.stdout.write(
+            "  "
+            + _(
+                "database: %(vendor)s, %(tables)s tables, %(rows)s rows, %(migrations)s migrations "
+                "applied"
+            )
+            % {
+                "vendor": manifest.vendor,
+                "tables": len(manifest.tables),
+                "rows": manifest.total_rows,
+                "migrations": len(manifest.migrations),
+            }
+        )
+        self.stdout.write("  " + _("uploaded files: %(count)s (%(size)s)") % {
+            "count": manifest.media_files, "size": human_size(manifest.media_bytes)})  # fmt: skip
 
 
 def human_size(size: int) -> str:

@@ -7,7 +7,11 @@ import sys
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cartera.core.commands import Command as BaseCommand
 
 # The access log names the method, the path without its query string, the status, the size
 # and the time taken. Left out on purpose: the query string (searches carry names, tax ids,
@@ -32,13 +36,15 @@ def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Apply migrations and serve Cartera (gunicorn, static files from the package)."
+    about = gettext_lazy(
+        "Apply migrations and serve Cartera (gunicorn, static files from the package)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
-        parser.add_argument("--no-migrate", action="store_true", help="Skip migrations.")
+        parser.add_argument("--no-migrate", action="store_true", help=_("Skip migrations."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:

@@ -17,37 +17,43 @@ import time
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import DatabaseError, close_old_connections
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.core import jobs
+from cartera.core.commands import Command as BaseCommand
 
 logger = logging.getLogger("cartera.jobs")
 
 
 class Command(BaseCommand):
-    help = "Run background jobs and the periodic schedule until SIGTERM or Ctrl+C."
+    about = gettext_lazy("Run background jobs and the periodic schedule until SIGTERM or Ctrl+C.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--interval", type=float, default=1.0, help="Seconds between looks at an empty queue."
+            "--interval",
+            type=float,
+            default=1.0,
+            help=_("Seconds between looks at an empty queue."),
         )
         parser.add_argument(
             "--schedule-interval",
             type=float,
             default=30.0,
-            help="Seconds between looks at the periodic schedule.",
+            help=_("Seconds between looks at the periodic schedule."),
         )
         parser.add_argument(
-            "--queue", default="*", help="Comma-separated queues to run (default: every queue)."
+            "--queue", default="*", help=_("Comma-separated queues to run (default: every queue).")
         )
         parser.add_argument(
             "--once",
             action="store_true",
-            help="Enqueue the periodic jobs that are due, run every due job, then exit.",
+            help=_("Enqueue the periodic jobs that are due, run every due job, then exit."),
         )
-        parser.add_argument("--worker-id", default="", help="Unique name of this worker.")
+        parser.add_argument("--worker-id", default="", help=_("Unique name of this worker."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.configure_logging(options["verbosity"])
@@ -58,7 +64,7 @@ class Command(BaseCommand):
             runs = 0
             while jobs.run_next(worker_id=worker_id, queue_names=queues):
                 runs += 1
-            self.stdout.write(f"Ran {runs} job(s).")
+            self.stdout.write(_("Jobs run: %(count)s.") % {"count": runs})
             return
         self.loop(
             worker_id=worker_id,
@@ -83,10 +89,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         self.schedule()
         next_schedule = time.monotonic() + schedule_interval
-        self.stdout.write(
-            f"Cartera worker {worker_id} started: queues {','.join(queues)}, "
-            f"{len(jobs.PERIODIC)} periodic job(s). Stop it with Ctrl+C or SIGTERM."
-        )
+        self.stdout.write(_(
+            "Cartera worker %(id)s started: queues %(queues)s, periodic jobs: %(periodic)s. "
+            "Stop it with Ctrl+C or SIGTERM."
+        ) % {"id": worker_id, "queues": ",".join(queues),
+             "periodic": len(jobs.PERIODIC)})  # fmt: skip
         sys.stdout.flush()
         while not stopping.is_set():
             if time.monotonic() >= next_schedule:
@@ -101,7 +108,7 @@ class Command(BaseCommand):
             close_old_connections()
             if not ran:
                 stopping.wait(max(0.0, min(interval, next_schedule - time.monotonic())))
-        self.stdout.write(f"Cartera worker {worker_id} stopped.")
+        self.stdout.write(_("Cartera worker %(id)s stopped.") % {"id": worker_id})
 
     def schedule(self) -> None:
         try:

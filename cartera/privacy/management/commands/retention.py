@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.audit.context import Source, audit_source
+from cartera.core.commands import Command as BaseCommand
 from cartera.privacy.services import run_retention
 
 
 class Command(BaseCommand):
-    help = "Anonymise blocked data whose retention ended; block long-inactive customers."
+    about = gettext_lazy(
+        "Anonymise blocked data whose retention ended; block long-inactive customers."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with audit_source(Source.JOB):
             anonymized, blocked = run_retention()
-        self.stdout.write(f"Anonymised {anonymized} customer(s); blocked {blocked}.")
+        self.stdout.write(
+            _("Customers anonymised: %(anonymised)s; blocked: %(blocked)s.")
+            % {"anonymised": anonymized, "blocked": blocked}
+        )

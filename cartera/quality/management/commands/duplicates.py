@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from cartera.core.commands import Command as BaseCommand
 from cartera.quality.jobs import scan_duplicates_job
 from cartera.quality.scan import scan_duplicates
 
 
 class Command(BaseCommand):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = _(
-            "Duplicate customers: scan the register (scan), or queue a scan for the worker "
-            "(enqueue)."
-        )
+    about = gettext_lazy(
+        "Duplicate customers: scan the register (scan), or queue a scan for the worker (enqueue)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["scan", "enqueue"])

@@ -12,21 +12,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.accounts.models import User
 from cartera.audit.context import audit_source
+from cartera.core.commands import Command as BaseCommand
 from cartera.transfer import services
 from cartera.transfer.models import DuplicatePolicy, Import, ImportStatus, MappingTemplate
 
 
 class Command(BaseCommand):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = _("Check and import a CSV, XLSX or ODS file of customers.")
+    about = gettext_lazy("Check and import a CSV, XLSX or ODS file of customers.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", help=_("The spreadsheet to import."))
