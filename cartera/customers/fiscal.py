@@ -153,9 +153,14 @@ def compact_tax_id(value: str) -> str:
     return _prepare(value, keep_dashes=False)
 
 
+def _plain(text: str) -> bool:
+    """Only ASCII letters and digits: nothing to strip or normalise (nearly every id)."""
+    return text.isascii() and text.isalnum()
+
+
 def _prepare(value: str, *, keep_dashes: bool) -> str:
     value = value or ""
-    if value.isascii() and value.isalnum():  # nothing to strip or normalise: most ids
+    if _plain(value):
         return value.upper()
     # NFKC turns full-width digits and other look-alikes pasted from PDFs into plain ASCII.
     text = _DASHES.sub("-", unicodedata.normalize("NFKC", value))
@@ -167,10 +172,13 @@ def _prepare(value: str, *, keep_dashes: bool) -> str:
 # --- validators: take the prepared text, return the canonical compact form or raise ---------
 
 
+_CIF_LETTERS = "ABCDEFGHJNPQRSUVW"  # the legal forms of entities that hold a CIF
+
+
 def _es_type(number: str) -> str:
     if number[:1] in ("X", "Y", "Z"):
         return "es_nie"
-    if number[:1] and number[0] in "ABCDEFGHJNPQRSUVW":
+    if number[:1] and number[0] in _CIF_LETTERS:
         return "es_cif"
     return "es_nif"  # DNI and the K/L/M special NIFs of people
 
@@ -185,11 +193,6 @@ def _es(code: str) -> Callable[[str], str]:
     return validate
 
 
-def _plain(text: str) -> bool:
-    """Only ASCII letters and digits: stdnum's cleaning would leave the text as it is."""
-    return text.isascii() and text.isalnum()
-
-
 def _es_compact(text: str) -> str:
     """``es_nif.compact``."""
     if not _plain(text):
@@ -200,8 +203,8 @@ def _es_compact(text: str) -> str:
 
 def es_validate(text: str) -> str:
     """``es_nif.validate``, with the same answer and errors, without stdnum's cleaning of each
-    number (twice for a CIF) when there is nothing to clean: that cleaning cost an import more
-    than the check digits."""
+    number (twice for a CIF) when there is nothing to clean (``_plain``): that cleaning cost an
+    import more than the check digits."""
     if not _plain(text):
         return str(es_nif.validate(text))
     number = _es_compact(text)
@@ -216,7 +219,7 @@ def es_validate(text: str) -> str:
         expected = es_dni.calc_check_digit(body)
     elif first in "XYZ":  # NIE
         expected = es_nie.calc_check_digit(body)
-    elif first in "ABCDEFGHJNPQRSUVW":  # CIF: a digit or a letter, by the kind of entity
+    elif first in _CIF_LETTERS:  # CIF: a digit or a letter, by the kind of entity
         expected = es_cif.calc_check_digits(body)
     else:
         raise exc.InvalidFormat()

@@ -149,10 +149,8 @@ class BatchLookups(Lookups):
                     wanted.add(compact[2:])  # "ESB12345674" is kept as "B12345674"
         self._asked = wanted
         held = holding_tax_ids(wanted)  # few, usually: read whole only those
-        customers = Customer.objects.filter(pk__in=held.values()).only(
-            "id", "code", "legal_name", "trade_name"
-        )
-        by_id = {c.pk: c for c in customers} if held else {}
+        fields = ("id", "code", "legal_name", "trade_name")
+        by_id = Customer.objects.only(*fields).in_bulk(list(held.values())) if held else {}
         self._holders = {key: by_id[pk] for key, pk in held.items() if pk in by_id}
 
     def legal_form(self, country: str, code: str) -> LegalForm | None:

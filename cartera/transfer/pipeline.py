@@ -400,11 +400,17 @@ def _claim(
     stopped), so that nothing is taken for it."""
     with transaction.atomic():
         commit_without_waiting_for_disk()  # the chunk's own commit makes them durable
-        locked = Import.objects.select_for_update().only("next_row", "status").get(pk=batch.pk)
-        if locked.next_row >= next_row or locked.status != ImportStatus.RUNNING:
+        if not _still_ours(batch, next_row):
             return None
         context = writing.Context.of(batch, by)
         return writing.reserve(plan.creates, context.company), context
+
+
+def _still_ours(batch: Import, next_row: int) -> bool:
+    """Whether the chunk ending before ``next_row`` is still this run's to write (not written
+    by another run, the import running); the import stays locked until the transaction ends."""
+    locked = Import.objects.select_for_update().only("next_row", "status").get(pk=batch.pk)
+    return locked.next_row < next_row and locked.status == ImportStatus.RUNNING
 
 
 def _write_pending(
@@ -457,8 +463,7 @@ def _write_chunk(
     skipped = plan.skipped
     with transaction.atomic():
         commit_without_waiting_for_disk()  # safe: the next row is recorded in this transaction
-        locked = Import.objects.select_for_update().get(pk=batch.pk)
-        if locked.next_row >= next_row or locked.status != ImportStatus.RUNNING:
+        if not _still_ours(batch, next_row):
             return  # another run wrote this chunk already, or the import was stopped
         writing.write(prepared)
         done: list[Any] = list(prepared.imported)
