@@ -140,9 +140,11 @@ def build(db: str, size: int, seed: int, *, rebuild: bool) -> dict[str, Any]:
     log.write_text("")
     cartera(["migrate", "--noinput", "-v0"], url, log)
     generation = cartera(["demo", "--customers", str(size), "--seed", str(seed)], url, log)
-    if phases := re.search(r"Tiempo total: [\d.]+ s \(([^)]*)\)", log.read_text()):
+    # The demo's last line, in the site's language: "Tiempo total: 9,3 s (generate 2,0 s; …)".
+    if phases := re.search(r": [\d.,]+ s \(([^)]*)\)", log.read_text()):
         generation["phases"] = {
-            name: float(seconds) for name, seconds in re.findall(r"(\w+) ([\d.]+) s", phases[1])
+            name: float(seconds.replace(",", "."))
+            for name, seconds in re.findall(r"([a-z]+) ([\d,.]+) s", phases[1])
         }
     print(f"{db}: generated in {generation['seconds']} s, peak {generation['peak_rss_mb']} MB.")
     return dict(run_child("enrich", url, size=size, seed=seed, generation=generation))

@@ -57,6 +57,7 @@ def test_compiled_catalogue_matches_source(language: str) -> None:
 OUR_COMMANDS = {
     "cartera.accounts": ["createuser", "token"],
     "cartera.core": ["backup", "restore", "serve", "worker"],
+    "cartera.customers": ["demo"],
     "cartera.privacy": ["retention"],
     "cartera.quality": ["duplicates"],
     "cartera.transfer": ["import"],

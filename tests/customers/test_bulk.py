@@ -242,3 +242,5 @@ def test_demo_command_uses_the_bulk_loader_above_two_thousand(db: Any) -> None:
     assert Customer.objects.count() == 2001
     assert "Carga masiva" in out.getvalue()
     assert "C-002001" in out.getvalue()
+    # the last line, which bench/run.py reads: seconds as Spanish writes them, phases by name
+    assert re.search(r"Tiempo total: \d+,\d s \(generate \d+,\d s; write \d+,\d s", out.getvalue())

@@ -143,3 +143,24 @@ def test_command_if_empty_loads_only_once(db: Any) -> None:
     call_command("demo", "--customers", "5", "--if-empty", stdout=out)
     assert Customer.objects.count() == 5
     assert "Ya hay clientes" in out.getvalue()
+
+
+def test_command_speaks_the_active_language(db: Any) -> None:
+    # given a register without customers
+    from django.utils import translation
+
+    # when the demo is loaded in English, then loaded again in Spanish
+    with translation.override("en"):
+        english = StringIO()
+        call_command("demo", "--customers", "5", stdout=english)
+    with translation.override("es"):
+        spanish = StringIO()
+        call_command("demo", "--customers", "5", "--if-empty", stdout=spanish)
+
+    # then each says what it did in its language, the table's stages and countries too
+    assert "Demo data loaded: 5 customers." in english.getvalue()
+    assert "Country" in english.getvalue() and "Former client" in english.getvalue()
+    assert "Spain" in english.getvalue()
+    assert "password “demo-cartera”" in english.getvalue()
+    assert "Ya hay clientes: no se cargan datos de demostración." in spanish.getvalue()
+    assert Customer.objects.count() == 5

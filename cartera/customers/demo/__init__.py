@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cartera.accounts.models import Role, Team, User
 from cartera.customers import services
@@ -197,7 +198,7 @@ def load_demo(
         taken = set(Customer.objects.exclude(tax_id="").values_list("tax_country", "tax_id"))
         plans = generate_customers(customers, seed, taken=taken)
         refs = References.load(users)
-        _say(stdout, f"Creando {len(plans)} clientes de demostración…")
+        _say(stdout, _("Creating %(count)s demo customers…") % {"count": len(plans)})
         created: list[Customer] = []
         for plan in plans:
             data, owner = refs.resolve(plan)

@@ -36,7 +36,9 @@ from typing import Any, NamedTuple, TypeVar
 from django.db import connection as default_connection
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from cartera.core.models import Company
 from cartera.core.postal import region_for_postal_code
@@ -455,12 +457,17 @@ def bulk_load(
                 summary.by_country.setdefault(item.country, Counter())[item.stage] += 1
             previous, done = done, done + len(planned)
             if stdout is not None and done // PROGRESS_EVERY > previous // PROGRESS_EVERY:
-                elapsed = f"{time.perf_counter() - started:6.1f}"
-                stdout.write(f"  {done:>10,} clientes · {elapsed} s\n".replace(",", "."))
+                elapsed = number_format(time.perf_counter() - started, 1)
+                count = number_format(done, force_grouping=True)
+                line = gettext("%(count)s customers · %(seconds)s s") % {
+                    "count": count,
+                    "seconds": elapsed,
+                }
+                stdout.write(f"  {line}\n")
     finally:
         batches.close()  # stops the generator process if the load failed
         if stdout is not None:
-            stdout.write("Creando los índices y el índice de búsqueda…\n")
+            stdout.write(gettext("Building the indexes and the search index…") + "\n")
         clock = time.perf_counter()
         store.after()
         phases["index"] = time.perf_counter() - clock
