@@ -143,7 +143,8 @@ def test_backup_and_restore_round_trip_every_row_and_file(
     # and the archive was private, its path printed first, the counts checked and printed
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     assert output.splitlines()[0] == str(archive)
-    assert "archivos subidos: 2" in output
+    assert re.search(r"archivos subidos: 2 \(\d+,\d KB\)", output)  # with a decimal comma
+    assert re.search(r"^  \d+(,\d)? (KB|MB|bytes), hecha el ", output, re.MULTILINE)
     assert "todas coinciden con la copia" in summary
     assert re.search(r"^  customers_customer +3$", summary, re.MULTILINE)
     # and the restored database keeps working: search index, code series and sequences

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -62,10 +63,6 @@ class Command(BaseCommand):
 
 
 def human_size(size: int) -> str:
-    """Bytes as a short human figure (``1.4 MB``)."""
-    value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1024:
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    """Bytes as a short figure in the active language ("1,4 MB" in Spanish), spaced plainly
+    for a terminal."""
+    return filesizeformat(size).replace("\xa0", " ")
