@@ -381,7 +381,9 @@ def _clean_names(clean: CleanCustomer, current: Any) -> None:
             clean.fields["legal_name"] = full
     if not current("legal_name"):
         clean.error("legal_name", _("This field is required."))
-    if not current("kind"):
+    # A valid tax id gives the kind (a DNI a person, a CIF an organisation): while the tax id
+    # is refused, its error alone says what to mend.
+    if not current("kind") and not ("tax_id" in clean.errors or "tax_country" in clean.errors):
         clean.error("kind", _("This field is required."))
 
 

@@ -183,6 +183,24 @@ def test_invalid_tax_id_is_refused_with_a_reason(owner: User) -> None:
     assert Customer.objects.count() == 0
 
 
+def test_without_a_kind_a_refused_tax_id_is_the_only_error(owner: User) -> None:
+    # given a client without a kind, whose kind a valid tax id would give
+    without_kind = client_data(tax_id="B12345675")
+    without_kind.pop("kind")
+
+    # when created with a wrong tax id, then with a tax id of a country that does not exist
+    wrong = _refused(without_kind, owner)
+    no_country = _refused({**without_kind, "tax_id": CIF_SL, "tax_country": "XX"}, owner)
+
+    # then the tax id, or its country, is the only error: not also "the kind is required"
+    assert list(wrong.messages_by_field) == ["tax_id"]
+    assert list(no_country.messages_by_field) == ["tax_country"]
+    # and with no tax id at all the kind is required, as before
+    lead = _refused({**without_kind, "tax_id": "", "stage": "lead"}, owner)
+    assert list(lead.messages_by_field) == ["kind"]
+    assert Customer.objects.count() == 0
+
+
 def test_duplicate_tax_id_in_the_same_country_points_to_the_first_customer(
     owner: User, teammate: User
 ) -> None:
