@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import os
 import re
 from pathlib import Path
 
@@ -83,3 +84,27 @@ def test_the_commands_help_is_in_the_active_language(app: str, name: str) -> Non
     assert spanish[0] and english[0] and spanish[0] != english[0]
     assert spanish[0][:30] in spanish[1]
     assert spanish[1] != english[1]
+
+
+def test_the_site_s_language_is_chosen_by_cartera_language(tmp_path: Path) -> None:
+    # given the command line with no language, with English, and with one Cartera lacks
+    import subprocess
+    import sys
+
+    def cartera_help(language: str | None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "CARTERA_DATA_DIR": str(tmp_path)}
+        env.pop("CARTERA_LANGUAGE", None)
+        env.pop("DATABASE_URL", None)
+        if language is not None:
+            env["CARTERA_LANGUAGE"] = language
+        command = [sys.executable, "-m", "cartera.cli", "import", "--help"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    # when a command's help is asked for
+    default, english, unknown = cartera_help(None), cartera_help("EN"), cartera_help("fr")
+
+    # then it is Spanish by default, English when asked, and an unknown language is named
+    assert "Comprueba e importa" in default.stdout, default.stderr
+    assert "Check and import a CSV" in english.stdout, english.stderr
+    assert unknown.returncode != 0
+    assert "CARTERA_LANGUAGE must be es or en, not 'fr'" in unknown.stderr
