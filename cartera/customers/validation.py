@@ -12,10 +12,12 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.db import models
 from django.utils.translation import gettext as _
 
 from cartera.core.countries import CURRENCY_CODES, is_country, is_region_of
@@ -23,10 +25,13 @@ from cartera.core.phones import PhoneError, normalize_phone, read_phone
 from cartera.core.postal import normalize_postal_code, postal_code_error, region_for_postal_code
 from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id
 from cartera.customers.models import (
+    Address,
     AddressType,
     ChannelLabel,
     ChannelType,
     CompanySize,
+    Contact,
+    ContactChannel,
     Customer,
     CustomField,
     CustomFieldType,
@@ -262,9 +267,38 @@ def validate_customer(
         )
 
     _check_stage_requirements(clean, current, instance)
+    _check_lengths(clean)
     if clean.errors:
         raise CustomerInvalid(clean.errors, duplicate=clean.duplicate)
     return clean
+
+
+@cache
+def _max_lengths(model: type[models.Model]) -> dict[str, int]:
+    """The longest text each of the model's text columns holds."""
+    return {f.name: f.max_length for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField) and f.max_length}  # fmt: skip
+
+
+def _check_lengths(clean: CleanCustomer) -> None:
+    """Texts longer than their column, wherever they come from (a form, the API, a file)."""
+    parts: list[tuple[str, Mapping[str, Any], type[models.Model]]] = [("", clean.fields, Customer)]
+    related: list[tuple[str, type[models.Model]]] = [
+        ("channels", ContactChannel), ("addresses", Address), ("contacts", Contact)
+    ]  # fmt: skip
+    for name, model in related:
+        parts += [
+            (f"{name}.{i}.", item, model) for i, item in enumerate(getattr(clean, name) or [])
+        ]
+    for prefix, values, model in parts:
+        for name, limit in _max_lengths(model).items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                clean.error(
+                    prefix + name,
+                    _("Write at most %(limit)s characters (this has %(count)s).")
+                    % {"limit": limit, "count": len(value)},
+                )
 
 
 def _has_nul(value: Any) -> bool:
@@ -369,8 +403,8 @@ def _clean_tax_id(
         clean.duplicate = duplicate
         clean.error(
             "tax_id",
-            _("This tax id already belongs to customer %(code)s (%(name)s).")
-            % {"code": duplicate.code, "name": duplicate.display_name},
+            # the code only: the user may not be allowed to see that customer
+            _("This tax id already belongs to customer %(code)s.") % {"code": duplicate.code},
         )
 
 
@@ -526,7 +560,10 @@ def _custom_value(definition: CustomField, value: Any) -> Any:
     kind = definition.field_type
     if kind == CustomFieldType.NUMBER:
         number = Decimal(str(value).replace(",", "."))
-        if not number.is_finite():
+        # within what a spreadsheet and a report can show: up to 10^15, 30 digits
+        if not number.is_finite() or len(number.as_tuple().digits) > 30:
+            raise ValueError
+        if number and not -15 <= number.adjusted() < 15:
             raise ValueError
         return str(number)
     if kind == CustomFieldType.DATE:

@@ -451,7 +451,26 @@ class Converter:
             except CellError as exc:
                 errors[key] = str(exc)
         self._finish(data, raw)
+        if "legal_form" in data:
+            try:
+                data["legal_form"] = self._legal_form(data)
+            except CellError as exc:
+                errors["legal_form"] = str(exc)
+                del data["legal_form"]
         return data, errors
+
+    def _legal_form(self, data: dict[str, Any]) -> LegalForm:
+        """The legal form the text names, among the forms of the row's country (its tax id's,
+        else its address's) and those of no country."""
+        text = data["legal_form"]
+        address = data["addresses"][0] if data["addresses"] else {}
+        country = data.get("tax_country") or address.get("country", "")
+        forms, folded = self.lists.legal_forms, _fold(text)
+        found = forms.get((str(country).upper(), folded)) or forms.get(("", folded))
+        if found is None:
+            message = _("There is no %(what)s called “%(value)s”.")
+            raise CellError(message % {"what": _("legal form"), "value": text})
+        return found
 
     def _put(self, data: dict[str, Any], key: str, value: Any, raw: Mapping[str, Any]) -> None:
         lists = self.lists

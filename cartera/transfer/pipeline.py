@@ -17,6 +17,7 @@ import gc
 import io
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,11 +31,13 @@ from django.utils.translation import gettext as _
 
 from cartera.accounts.models import User
 from cartera.core.db import commit_without_waiting_for_disk
+from cartera.core.phones import PhoneError, normalize_phone
 from cartera.customers import services as customer_services
-from cartera.customers.models import Customer
+from cartera.customers.models import ChannelType, Customer
 from cartera.customers.validation import CleanCustomer, CustomerInvalid, validate_customer
 from cartera.transfer import checked, parallel, reading, writing
 from cartera.transfer.duplicates import BatchLookups, Match, Matcher
+from cartera.transfer.export import neutralise
 from cartera.transfer.fields import FIELDS, Converter, Lists, column_for_path
 from cartera.transfer.models import DuplicatePolicy, Import, ImportedRow, ImportStatus, RowAction
 
@@ -241,7 +244,7 @@ def _check_file(
     counts = {"total": 0, "valid": 0, "invalid": 0, "duplicate": 0}
     invalid_out = io.StringIO()
     writer = csv.writer(invalid_out, delimiter=";")
-    writer.writerow([*checker.headers, _("Row"), _("Errors")])
+    writer.writerow([*[_csv_cell(h) for h in checker.headers], _("Row"), _("Errors")])
     stop = functools.partial(_stop_if_asked, batch)
     for chunk, validated in parallel.validated(checker, _chunks(batch), stop=stop):
         items = checker.match(validated)
@@ -252,7 +255,8 @@ def _check_file(
                 counts["invalid"] += 1
                 errors += [e.as_dict() for e in item.errors][: SHOWN_ERRORS - len(errors)]
                 reasons = " | ".join(f"{e.column}: {e.message}" for e in item.errors)
-                writer.writerow([*[_csv_cell(c) for c in item.cells], item.row, reasons])
+                cells = [_csv_cell(c) for c in item.cells]
+                writer.writerow([*cells, item.row, _csv_cell(reasons)])
             else:
                 counts["valid"] += 1
                 if item.match is not None:
@@ -289,12 +293,16 @@ def _stored(item: Checked) -> checked.Stored:
     return (item.row, item.clean, data, item.match)
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9][0-9.,]*")
+
+
 def _csv_cell(value: Any) -> str:
+    """A cell of the error file: a spreadsheet would run none of it (a negative number stays
+    a number, to upload again as it was)."""
     from cartera.transfer.fields import as_text
 
     text = as_text(value)
-    # A cell that a spreadsheet would run as a formula is written as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[1:2].isdigit() else text
+    return text if _PLAIN_NUMBER.fullmatch(text) else neutralise(text)
 
 
 def _duplicate(item: Checked, checker: Checker) -> dict[str, Any]:
@@ -526,7 +534,13 @@ def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) ->
     if "stage" in data and data["stage"] == customer.stage:
         data.pop("stage")
     known = {c.value.lower() for c in customer.channels.all()}
-    new = [c for c in row.get("channels", []) if str(c["value"]).lower() not in known]
+    region = _region_of(row) or customer.tax_country or None
+    new = []
+    for channel in row.get("channels", []):
+        key = _channel_key(channel, region)
+        if key not in known:  # a phone as the register keeps it: "681 91 98 79" is +34681919879
+            known.add(key)
+            new.append(channel)
     if new:
         data["channels"] = [
             {"id": c.pk, "type": c.type, "label": c.label, "value": c.value,
@@ -544,3 +558,21 @@ def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) ->
             kept.append(addresses[0])
         data["addresses"] = kept
     return data
+
+
+def _region_of(row: dict[str, Any]) -> str:
+    """The country a row's phones without prefix belong to: its address's, else its tax id's."""
+    for address in row.get("addresses") or []:
+        if address.get("country"):
+            return str(address["country"])
+    return str(row.get("tax_country") or "")
+
+
+def _channel_key(channel: dict[str, Any], region: str | None) -> str:
+    value = str(channel.get("value", "")).strip()
+    if channel.get("type") == ChannelType.PHONE:
+        try:
+            return normalize_phone(value, region).lower()
+        except PhoneError:
+            pass
+    return value.lower()

@@ -125,19 +125,35 @@ def clean_mapping(batch: Import, mapping: Mapping[str, str]) -> dict[str, str]:
                .values_list("key", flat=True)}  # fmt: skip
     out: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
+    headers = batch.headers
     for column, key in mapping.items():
         if not key:
             continue
-        if not str(column).isdigit() or int(column) >= len(batch.headers):
-            errors.setdefault("mapping", []).append(_("There is no column %(n)s.") % {"n": column})
-        elif key not in FIELD_KEYS and key not in customs:
-            errors.setdefault(f"mapping.{column}", []).append(_("Select a valid choice."))
+        text = str(column)
+        # the file's column numbers, as ASCII digits: "²" is a digit to Python, not a column
+        if not (text.isascii() and text.isdigit() and len(text) < 7) or int(text) >= len(headers):
+            errors.setdefault("mapping", []).append(
+                _("There is no column %(n)s.") % {"n": text[:20]}
+            )
+            continue
+        index = str(int(text))
+        header = headers[int(index)]
+        if key not in FIELD_KEYS and key not in customs:
+            errors.setdefault(f"mapping.{index}", []).append(
+                _("Column “%(column)s”: choose a field of the list.") % {"column": header}
+            )
+        elif index in out:
+            errors.setdefault(f"mapping.{index}", []).append(
+                _("Column “%(column)s” is given twice.") % {"column": header}
+            )
         elif key in out.values():
-            errors.setdefault(f"mapping.{column}", []).append(
-                _("Two columns cannot fill the same field.")
+            first = next(headers[int(i)] for i, k in out.items() if k == key)
+            errors.setdefault(f"mapping.{index}", []).append(
+                _("“%(first)s” and “%(second)s” cannot both fill the same field.")
+                % {"first": first, "second": header}
             )
         else:
-            out[str(int(column))] = key
+            out[index] = key
     if not errors and not set(out.values()) & {"legal_name", "first_name", "last_name"}:
         errors["mapping"] = [_("Choose the column with the customer's name (legal name).")]
     if errors:
@@ -283,6 +299,20 @@ def _finish(batch: Import, status: str, message: str = "", *, finished: bool = T
         values["finished_at"] = timezone.now()
     Import.objects.filter(pk=batch.pk).update(**values)
     batch.refresh_from_db()
+
+
+def fail_unexpectedly(batch: Import) -> None:
+    """Mark an import failed after an error its job did not expect (the job keeps the details
+    for administrators), so that it does not stay checking or running for ever."""
+    batch.refresh_from_db(fields=["status", "next_row", "created_count"])
+    if batch.status == ImportStatus.CHECKING:
+        message = _("The check stopped on an unexpected error; nothing was written.")
+    else:
+        message = _(
+            "The import stopped on an unexpected error after %(count)s customers were created; "
+            "they can be undone."
+        ) % {"count": batch.created_count}
+    _finish(batch, ImportStatus.FAILED, message)
 
 
 # --- Undo --------------------------------------------------------------------------------------

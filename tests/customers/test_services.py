@@ -592,6 +592,22 @@ def test_custom_values_are_stored_normalised(owner: User, custom_fields: list) -
     }
 
 
+@pytest.mark.parametrize("number", ["1e400", "-1e15", "1e-16", "1" * 31, "Infinity", "NaN"])
+def test_custom_numbers_beyond_what_a_report_shows_are_refused(
+    owner: User, custom_fields: list, number: str
+) -> None:
+    # given a number custom field given an enormous, tiny, over-long or endless number
+    data = client_data(custom_data={"ref": "R-1", "empleados": number})
+
+    # when created, then the field is named and nothing is written
+    error = _refused(data, owner)
+    assert list(error.messages_by_field) == ["custom_data.empleados"]
+    assert Customer.objects.count() == 0
+    # while the largest and the smallest it keeps are accepted
+    data = client_data(custom_data={"ref": "R-1", "empleados": "999999999999999.5"})
+    assert make_customer(owner, **data).custom_data["empleados"] == "999999999999999.5"
+
+
 def test_required_custom_field_missing_is_refused(owner: User, custom_fields: list) -> None:
     # given custom data without the required reference
     data = client_data(custom_data={"nivel": "Plata"})

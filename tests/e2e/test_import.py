@@ -74,9 +74,12 @@ def test_whole_import_wizard(page: Page, live_server: Any, owner: User, tmp_path
     shot(page, "import-04-result")
     assert Customer.objects.count() == 5
 
-    # and the import can be undone while nobody has touched them
+    # and the import can be undone while nobody has touched them, once the user confirms
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     with page.expect_navigation():
         page.locator("#import-undo").click()
+    assert dialogs == ["¿Deshacer la importación? Se eliminarán los 4 clientes que creó."]
     expect(page.locator("#import-undo")).to_have_count(0)
     assert Customer.objects.count() == 1
     shot(page, "import-05-undone")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -168,6 +170,111 @@ def test_run_skips_invalid_rows_and_duplicates(owner: Any) -> None:
     assert queued.count() == 1
 
 
+def test_legal_form_column_by_code_or_name_of_the_row_s_country(owner: Any) -> None:
+    # given a file with a legal form column: a code, a name, and one the register lacks
+    rows = [["Razón social", "Forma jurídica", "Correo electrónico", "País", "Etapa"],
+            ["Prueba Forma SL", "sl", "forma@uno.example", "España", "Lead"],
+            ["Prueba Anónima", "Sociedad Anónima", "forma@dos.example", "España", "Lead"],
+            ["Prueba Rara", "Sociedad inventada", "forma@tres.example", "España",
+             "Lead"]]  # fmt: skip
+
+    # when it is checked and imported
+    batch = imported("formas.csv", csv_bytes(rows), owner)
+
+    # then the forms the register knows are set, and the other one is an error on its row
+    assert batch.status == ImportStatus.DONE, batch.message
+    forms = dict(Customer.objects.values_list("legal_name", "legal_form__code"))
+    assert forms == {"Prueba Forma SL": "SL", "Prueba Anónima": "SA"}
+    error = batch.errors[0]
+    assert (error["row"], error["column"], error["value"]) == (4, "Forma jurídica",
+                                                              "Sociedad inventada")  # fmt: skip
+    assert (batch.created_count, batch.skipped_count) == (2, 1)
+
+
+def test_a_customer_the_importer_cannot_see_is_never_named(
+    team_visibility: Any, owner: Any, outsider: Any
+) -> None:
+    # given a customer of another team, which the salesperson importing may not see
+    hidden = make_customer(outsider, legal_name="Secretos Ajenos SL", tax_id=valid_cif(3000001))
+    assert not Customer.objects.visible_to(owner).filter(pk=hidden.pk).exists()
+
+    # when a row of their file holds its tax id and, besides, a wrong e-mail
+    rows = [SPANISH_HEADERS, spanish_row(1, email="no es un correo")]
+    batch = imported("a.csv", csv_bytes(rows), owner, dry_run=True)
+
+    # then the row's errors give the tax id's holder by its code alone, never by its name
+    messages = " ".join(e["message"] for e in batch.errors)
+    assert hidden.code in messages and "Secretos" not in messages
+    assert "Secretos" not in batch.error_file.open("rb").read().decode("utf-8-sig")
+
+
+def test_texts_longer_than_their_column_are_row_errors(owner: Any) -> None:
+    # given a file whose second row has a legal name and a street longer than the register holds
+    long_name, long_street = "Nombre Larguísimo " * 20, "Calle " + "Mayor " * 100
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2, name=long_name, street=long_street)]
+
+    # when it is checked and imported
+    batch = imported("a.csv", csv_bytes(rows), owner)
+
+    # then that row is refused, naming each column and its limit, and the other is created
+    found = {e["column"]: e["message"] for e in batch.errors if e["row"] == 3}
+    assert set(found) == {"Razón social", "Dirección"}
+    assert (
+        found["Razón social"]
+        == f"Escribe como mucho 200 caracteres (este tiene {len(long_name.strip())})."
+    )
+    assert (batch.created_count, batch.skipped_count) == (1, 1)
+
+
+def test_the_error_file_runs_no_formula(owner: Any) -> None:
+    # given a file whose header and cells a spreadsheet would run as formulas
+    headers = ["Razón social", "Correo electrónico", "Facturación anual", "=cmd|' /C calc'!A0"]
+    rows = [headers, ["-2+3+cmd|' /C calc'!A0", "no es un correo", "-5", "=1+HYPERLINK(\"x\")"],
+            ["@SUM(A1)", "+34 no", "12,5", "+1"]]  # fmt: skip
+
+    # when it is checked
+    batch = imported("a.csv", csv_bytes(rows), owner, dry_run=True)
+
+    # then in the error file each such text starts with an apostrophe, numbers stay numbers
+    text = batch.error_file.open("rb").read().decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert lines[0][3] == "'=cmd|' /C calc'!A0"
+    assert lines[1][0] == "'-2+3+cmd|' /C calc'!A0" and lines[1][2] == "-5"
+    assert lines[1][3].startswith("'=1+HYPERLINK")
+    assert lines[2][0] == "'@SUM(A1)" and lines[2][2] == "12,5"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "field", "message"),
+    [
+        ({"²": "legal_name"}, "mapping", "No hay columna ²."),
+        ({"9" * 5000: "legal_name"}, "mapping", "No hay columna " + "9" * 20 + "."),
+        ({"0": "legal_name", "00": "trade_name"}, "mapping.0",
+         "La columna «Razón social» aparece dos veces."),
+        ({"0": "legal_name", "1": "legal_name"}, "mapping.1",
+         "«Razón social» y «NIF» no pueden rellenar el mismo campo."),
+        ({"0": "legal_name", "1": "nonsense"}, "mapping.1",
+         "Columna «NIF»: elige un campo de la lista."),
+    ],
+)  # fmt: skip
+def test_a_wrong_mapping_names_its_columns(
+    owner: Any, mapping: dict[str, str], field: str, message: str
+) -> None:
+    # given an uploaded file
+    batch = services.create_import(
+        file=upload("a.csv", csv_bytes([SPANISH_HEADERS, spanish_row(1)])), name="a.csv", by=owner
+    )
+
+    # when its columns are set wrongly
+    with pytest.raises(services.ImportInvalid) as refused:
+        services.set_mapping(batch=batch, mapping=mapping, by=owner)
+
+    # then the error names the column (by its header), and nothing is kept
+    assert refused.value.messages_by_field == {field: [message]}
+    batch.refresh_from_db()
+    assert batch.mapping != mapping
+
+
 def test_duplicate_of_the_register_policies(owner: Any) -> None:
     # given a customer of the register without notes, and a file with its e-mail
     existing = make_customer(
@@ -187,6 +294,25 @@ def test_duplicate_of_the_register_policies(owner: Any) -> None:
     batch = imported("a.csv", csv_bytes(rows), owner, policy="overwrite")
     existing.refresh_from_db()
     assert existing.legal_name == "Suministros Número 1 SL"
+
+
+def test_an_update_does_not_add_a_phone_the_customer_has_written_otherwise(owner: Any) -> None:
+    # given a customer with the row's e-mail and phone, the phone written another way
+    existing = make_customer(owner, channels=[
+        {"type": "email", "value": "compras1@cliente1.example"},
+        {"type": "phone", "value": "+34 610 00 00 01"},
+    ])  # fmt: skip
+    rows = [SPANISH_HEADERS, spanish_row(1, phone="610 000 001"), spanish_row(2)]
+
+    # when the file updates it
+    batch = imported("a.csv", csv_bytes(rows), owner, policy="update_empty")
+
+    # then it keeps one phone and one e-mail, and gets the notes it lacked
+    assert batch.updated_count == 1
+    values = sorted(existing.channels.values_list("value", flat=True))
+    assert values == ["+34610000001", "compras1@cliente1.example"]
+    existing.refresh_from_db()
+    assert existing.notes == "Llamar por la tarde"
 
 
 def test_same_tax_id_is_a_duplicate_never_created_twice(owner: Any) -> None:
