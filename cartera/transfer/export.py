@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import math
+import re
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -63,6 +65,14 @@ FORMATS = ("csv", "xlsx", "vcf")
 NOT_FILTERS = frozenset({"page", "page_size", "segment"})
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A phone number in international format: a spreadsheet can compute it at worst, never call
+# anything, so it is written as it is rather than with an apostrophe in front.
+_PHONE = re.compile(r"\+(?=[^0-9]*[0-9])[0-9 .()\-\u00a0]+")
+# Numbers whose digits reach this far from the decimal point are written with an exponent
+# ("1E+400"): written out they would fill megabytes of a single cell.
+_PLAIN_DIGITS = 30
+# What an Excel cell holds, in UTF-16 code units (an emoji counts two).
+XLSX_MAX_TEXT = 32_767
 
 
 class ExportInvalid(CustomerInvalid):
@@ -211,8 +221,8 @@ COLUMNS: tuple[Column, ...] = (
            _address(lambda a, ctx: ctx.place("country", a.country)), ("addresses",)),
     Column("stage", gettext_lazy("Stage"), _SALES, _display("stage")),
     Column("status", gettext_lazy("Status"), _SALES, _display("status")),
-    Column("activity", gettext_lazy("Purchase activity"), _SALES, _display("activity"),
-           ("purchase",)),
+    Column("activity", gettext_lazy("Purchase activity"), _SALES,
+           lambda c, ctx: c.get_activity_display(), ("purchase",)),
     Column("owner", gettext_lazy("Owner"), _SALES, _str_of("owner"), ("owner",)),
     Column("group", gettext_lazy("Group"), _SALES, _str_of("group"), ("group",)),
     Column("tags", gettext_lazy("Tags"), _SALES,
@@ -439,8 +449,25 @@ def record_export(export: Export, *, query: str, segment: Segment | None) -> Non
 
 
 def neutralise(text: str) -> str:
-    """Text a spreadsheet would run as a formula, made plain text with a leading apostrophe."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Text a spreadsheet would run as a formula, made plain text with a leading apostrophe;
+    a phone number ("+51 73 808556") is left as it is."""
+    if not text.startswith(_FORMULA_START) or _PHONE.fullmatch(text):
+        return text
+    return "'" + text
+
+
+def number_text(value: int | Decimal | float, *, spanish: bool) -> str:
+    """A number as text in the export's language: written out in full ("0.0000001", "100"),
+    except when that would take more than a few dozen digits ("1E+400")."""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+    else:
+        exponent = value.as_tuple().exponent  # a letter for infinity and NaN
+        plain = isinstance(exponent, int) and exponent >= -_PLAIN_DIGITS
+        text = f"{value:f}" if plain and value.adjusted() < _PLAIN_DIGITS else str(value)
+    return text.replace(".", ",") if spanish else text
 
 
 def csv_cell(value: Any, *, spanish: bool) -> str:
@@ -454,8 +481,7 @@ def csv_cell(value: Any, *, spanish: bool) -> str:
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y" if spanish else "%Y-%m-%d")
     if isinstance(value, Decimal | float):
-        text = f"{value:f}" if isinstance(value, Decimal) else repr(value)
-        return text.replace(".", ",") if spanish else text
+        return number_text(value, spanish=spanish)
     if isinstance(value, int):
         return str(value)
     return neutralise(str(value))
@@ -484,6 +510,30 @@ def csv_chunks(export: Export, *, chunk_size: int = 0) -> Iterator[bytes]:
 # --- XLSX -------------------------------------------------------------------------------------
 
 
+def xlsx_number(value: int | Decimal | float) -> float | None:
+    """The number as Excel holds it (a double), or None when it cannot: infinite, not a
+    number, or so large or small that it would be read as infinity or zero."""
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):  # an int beyond a double, a signalling NaN
+        return None
+    if not math.isfinite(number) or (number == 0 and value != 0):
+        return None
+    return number
+
+
+def xlsx_text(text: str) -> str:
+    """Text cut to what an Excel cell holds, ending with "…" when it was cut."""
+    if len(text) * 2 <= XLSX_MAX_TEXT:  # no need to count: fits even if all were astral
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) // 2 <= XLSX_MAX_TEXT:
+        return text
+    # "ignore" drops half of a surrogate pair cut in two: never half a character
+    kept = units[: (XLSX_MAX_TEXT - 1) * 2].decode("utf-16-le", errors="ignore")
+    return kept + "…"
+
+
 def write_xlsx(export: Export, target: IO[bytes] | None = None) -> IO[bytes]:
     """The workbook written row by row (constant memory) to a temporary file, rewound."""
     out = target or tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - returned open
@@ -507,6 +557,7 @@ def write_xlsx(export: Export, target: IO[bytes] | None = None) -> IO[bytes]:
             sheet.set_column(col, col, max(10, min(40, len(header) + 4)))
         sheet.freeze_panes(1, 0)
         yes, no = _("Yes"), _("No")
+        spanish = export.spanish
         for row_number, row in enumerate(export.rows(), start=1):
             for col, value in enumerate(row):
                 if value is None or value == "":
@@ -519,10 +570,14 @@ def write_xlsx(export: Export, target: IO[bytes] | None = None) -> IO[bytes]:
                 elif isinstance(value, datetime.date):
                     sheet.write_datetime(row_number, col, value, date)
                 elif isinstance(value, int | Decimal | float):
-                    sheet.write_number(row_number, col, float(value))
+                    number = xlsx_number(value)
+                    if number is not None:
+                        sheet.write_number(row_number, col, number)
+                    else:
+                        sheet.write_string(row_number, col, number_text(value, spanish=spanish))
                 else:
                     # Always text: "=HYPERLINK(...)" or "+34 …" never become a formula.
-                    sheet.write_string(row_number, col, str(value))
+                    sheet.write_string(row_number, col, xlsx_text(str(value)))
     workbook.close()
     out.seek(0)
     return out

@@ -93,24 +93,40 @@ def export_response(item: Export) -> HttpResponseBase:
     return response
 
 
+def _named(refused: dict[str, list[str]], describer: FilterDescriber) -> list[str]:
+    """Refused filters as the list names them: "Stage: Select a valid choice…"."""
+    said = []
+    for name, messages in refused.items():
+        field = describer.form.fields.get(name)
+        label = field.label if field is not None and field.label else name
+        said.append(_("%(filter)s: %(errors)s") % {"filter": label, "errors": " ".join(messages)})
+    return said
+
+
 def _page(
     request: HttpRequest,
     form: ExportForm,
     *,
     segment: Segment | None,
     status: int = 200,
+    refused: dict[str, list[str]] | None = None,
 ) -> HttpResponse:
+    """The export page; filters that are refused (``refused``, or found now) are named on it
+    by their labels and answer 422."""
     user = _user(request)
     query = segment.query if segment else str(form["query"].value() or "")
+    describer = FilterDescriber(user)
+    refused = dict(refused or {})
     count = None
     if not form.errors.get("query"):
         try:
             customers = export.customers_for(user=user, query=query, segment=segment)
         except ExportInvalid as exc:
-            for name, messages in exc.messages_by_field.items():
-                form.add_error(None, f"{name}: {' '.join(str(m) for m in messages)}")
+            refused.update(exc.messages_by_field)
         else:
             count = count_up_to(customers, settings.CARTERA_MAX_COUNT)
+    if refused:
+        status = 422
     if segment is not None:
         back = reverse("segments:open", args=[segment.pk])
         action = reverse("export:segment_download", args=[segment.pk])
@@ -120,7 +136,8 @@ def _page(
     context = {
         "form": form,
         "segment": segment,
-        "filters": FilterDescriber(user)(clean_query(query)),
+        "filters": describer(clean_query(query)),
+        "filter_errors": _named(refused, describer),
         "count": count,
         "back": back,
         "action": action,
@@ -147,10 +164,16 @@ def _download(request: HttpRequest, segment: Segment | None) -> HttpResponseBase
             segment=segment,
         )
     except ExportInvalid as exc:
+        # The format and the columns are this form's; anything else is a filter of the list,
+        # which the page names by its label.
+        refused: dict[str, list[str]] = {}
         for name, messages in exc.messages_by_field.items():
-            for message in messages:
-                form.add_error(name if name in form.fields and name != "query" else None, message)
-        return _page(request, form, segment=segment, status=422)
+            if name in form.fields and name != "query":
+                for message in messages:
+                    form.add_error(name, message)
+            else:
+                refused[name] = messages
+        return _page(request, form, segment=segment, status=422, refused=refused)
     return export_response(item)
 
 
