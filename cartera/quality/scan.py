@@ -9,35 +9,52 @@ Four kinds of evidence, each found without comparing every customer with every o
 - a similar **name** (legal or trade name, folded, without legal forms such as "SL" or
   "SA de CV"), compared with rapidfuzz only within a *block*: customers whose fiscal address
   (or, failing that, any address) has the same country and postal code, or the same
-  municipality when there is no postal code.
+  municipality when there is no postal code. Names whose numbers differ never match ("Obras
+  2000" and "Obras 3000" are two companies), and neither do the names of two customers with
+  different valid tax ids of one country: they are two legal entities, whatever their names.
 
 Values shared by more than ``MAX_GROUP`` customers (a switchboard, an accountant's mailbox)
-say nothing about any two of them and are left out. Archived and blocked customers are not
-scanned: an archived one left the register, a blocked one may not be processed any more.
+say nothing about any two of them and are left out; so is a name similar to the names of more
+than ``MAX_GROUP`` customers of its block. A block with more than ``MAX_BLOCK`` names is
+compared only among names sharing a word, so no block costs more than ``MAX_BLOCK²``
+comparisons. Archived and blocked customers are not scanned: an archived one left the
+register, a blocked one may not be processed any more.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from cartera.core.text import fold
+from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id
 from cartera.customers.models import Address, AddressType, ContactChannel, Customer
 from cartera.quality.models import DuplicatePair, PairStatus
 
-MAX_GROUP = 10  # customers sharing one e-mail, phone or tax id, beyond which it is no evidence
+# The import's rules for names: which numbers a name holds, which words single it out.
+from cartera.transfer.duplicates import name_numbers, name_words
+
+logger = logging.getLogger("cartera.quality")
+
+MAX_GROUP = 10  # customers sharing one e-mail, phone, tax id or name, beyond which: no evidence
 NAME_THRESHOLD = 88  # token_sort_ratio (0-100) from which two names are "similar"
 MIN_SCORE = 50  # pairs scoring less are not worth anyone's time
-BATCH = 1000
+# Names compared all against all in one block: 500 names all alike cost some 0.1 s, so even
+# 100,000 customers in such blocks take 20 s. A larger block (a big town without postal
+# codes, a file imported with one postal code) is compared by word instead.
+MAX_BLOCK = 500
+BATCH = 1000  # pairs written per transaction
+
+_T = TypeVar("_T")
 
 # How much each kind of evidence says on its own (0-1); evidence adds up as independent odds.
 WEIGHTS = {"tax_id": 0.95, "email": 0.85, "phone": 0.75, "name": 0.85}
@@ -139,12 +156,20 @@ def tax_key(tax_id: str, country: str) -> str:
     return compact
 
 
-def name_similarity(names_a: Iterable[str], names_b: Iterable[str]) -> int:
-    """The best token_sort_ratio between any cleaned name of one and any of the other."""
+def name_similarity(
+    names_a: Iterable[str], names_b: Iterable[str], *, same_numbers: bool = False
+) -> int:
+    """The best token_sort_ratio between any cleaned name of one and any of the other.
+
+    With ``same_numbers``, only names holding the same numbers are compared: "Obras 2000" is
+    96% like "Obras 3000" and another company.
+    """
     best = 0.0
     names_b = list(names_b)
     for a in names_a:
         for b in names_b:
+            if same_numbers and name_numbers(a) != name_numbers(b):
+                continue
             best = max(best, fuzz.token_sort_ratio(a, b))
     return round(best)
 
@@ -184,9 +209,29 @@ class Register:
 
     names: dict[int, tuple[str, ...]] = field(default_factory=dict)
     tax: dict[int, tuple[str, str]] = field(default_factory=dict)
+    tax_ids: dict[int, str] = field(default_factory=dict)  # as stored, to validate
     emails: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     phones: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     blocks: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    _checked: dict[int, bool] = field(default_factory=dict)
+
+    def distinct_tax_ids(self, a: int, b: int) -> bool:
+        """Whether both hold a valid tax id of one country, and they differ: two entities.
+
+        Only ids with a check digit count: ids of the other kinds validate whatever is typed,
+        so one of them differing may well be a typo.
+        """
+        tax_a, tax_b = self.tax.get(a), self.tax.get(b)
+        if tax_a is None or tax_b is None or not tax_a[1] or tax_a[1] != tax_b[1]:
+            return False
+        return tax_a[0] != tax_b[0] and self._checked_tax_id(a) and self._checked_tax_id(b)
+
+    def _checked_tax_id(self, pk: int) -> bool:
+        if pk not in self._checked:
+            check = check_tax_id(self.tax_ids[pk], self.tax[pk][1])
+            kind = TAX_ID_TYPES.get(check.tax_id_type)
+            self._checked[pk] = check.valid and kind is not None and kind.checksum
+        return self._checked[pk]
 
 
 def read_register(customers: Any = None) -> Register:
@@ -203,6 +248,7 @@ def read_register(customers: Any = None) -> Register:
         register.names[pk] = tuple(sorted(names))
         if tax_id:
             register.tax[pk] = (tax_key(tax_id, country), country)
+            register.tax_ids[pk] = tax_id
     ids = register.names
     channels = ContactChannel.objects.filter(type__in=["email", "phone"]).values_list(
         "customer_id", "type", "value"
@@ -256,31 +302,84 @@ def find_pairs(register: Register) -> dict[tuple[int, int], Found]:
     for key, members in _groups(register.phones):
         for a, b in combinations(members, 2):
             found[a, b].add("phone", value="+" + key)
-    for members in register.blocks.values():
+    for block, members in register.blocks.items():
         if len(members) > 1:
-            _similar_names(register.names, sorted(members), found)
+            for pair, similarity in _similar_names(register, block, sorted(members)).items():
+                found[pair].reasons["name"] = {"kind": "name", "similarity": similarity}
     for (a, b), item in found.items():
         if "name" in item.reasons:
             item.name_similarity = item.reasons["name"]["similarity"]
-        else:
-            item.name_similarity = name_similarity(register.names[a], register.names[b])
-            if item.name_similarity >= NAME_THRESHOLD:
-                item.add("name", similarity=item.name_similarity)
+            continue
+        # Found by tax id, e-mail or phone: a similar name adds to that evidence, even when
+        # the two tax ids differ (one of them mistyped) — but not when the numbers differ.
+        item.name_similarity = name_similarity(register.names[a], register.names[b])
+        if item.name_similarity >= NAME_THRESHOLD:
+            similarity = name_similarity(register.names[a], register.names[b], same_numbers=True)
+            if similarity >= NAME_THRESHOLD:
+                item.add("name", similarity=similarity)
     return {pair: item for pair, item in found.items() if item.score() >= MIN_SCORE}
 
 
+Names = list[tuple[str, int]]  # cleaned names of a block, each with its customer
+
+
 def _similar_names(
-    names: dict[int, tuple[str, ...]], members: list[int], found: dict[tuple[int, int], Found]
-) -> None:
-    """Pairs of one block whose names are similar (rapidfuzz compares in C)."""
-    choices: list[str] = []
-    owners: list[int] = []
+    register: Register, block: tuple[str, str], members: list[int]
+) -> dict[tuple[int, int], int]:
+    """Pairs of one block whose names are similar, with their similarity.
+
+    Only names holding the same numbers are compared, and never two customers with
+    different valid tax ids of one country. A name similar to those of more than
+    ``MAX_GROUP`` customers is too common to tell anything ("Bar Central").
+    """
+    by_numbers: dict[frozenset[str], Names] = defaultdict(list)
     for pk in members:
-        for name in names[pk]:
-            choices.append(name)
-            owners.append(pk)
-    if len(choices) < 2:
+        for name in register.names[pk]:
+            by_numbers[frozenset(name_numbers(name))].append((name, pk))
+    similar: dict[tuple[int, int], int] = {}
+    for names in by_numbers.values():
+        groups = [names] if len(names) <= MAX_BLOCK else _by_word(names, block)
+        for group in groups:
+            _compare(register, group, similar)
+    partners = Counter(pk for pair in similar for pk in pair)
+    common = {pk for pk, count in partners.items() if count > MAX_GROUP}
+    if common:
+        logger.info(
+            "Duplicate scan: %d names of block %s too common to be evidence (%d pairs left out)",
+            len(common),
+            " ".join(block),
+            sum(1 for a, b in similar if a in common or b in common),
+        )
+        return {(a, b): s for (a, b), s in similar.items() if a not in common and b not in common}
+    return similar
+
+
+def _by_word(names: Names, block: tuple[str, str]) -> list[Names]:
+    """An oversized block's names grouped by the words that single them out (as the import
+    does), leaving out words shared by more than ``MAX_BLOCK`` names: comparing those would
+    cost the square of their number."""
+    by_word: dict[str, Names] = defaultdict(list)
+    for name, pk in names:
+        for word in name_words(name):
+            by_word[word].append((name, pk))
+    groups = [group for group in by_word.values() if len(group) <= MAX_BLOCK]
+    logger.warning(
+        "Duplicate scan: %d names in block %s, more than %d: compared only with names sharing "
+        "a word; %d words shared by more than %d names left out",
+        len(names),
+        " ".join(block),
+        MAX_BLOCK,
+        len(by_word) - len(groups),
+        MAX_BLOCK,
+    )
+    return groups
+
+
+def _compare(register: Register, names: Names, similar: dict[tuple[int, int], int]) -> None:
+    """Every two of these names, all against all (rapidfuzz compares in C)."""
+    if len(names) < 2:
         return
+    choices = [name for name, _pk in names]
     for i, query in enumerate(choices[:-1]):
         matches = process.extract(
             query,
@@ -289,14 +388,15 @@ def _similar_names(
             score_cutoff=NAME_THRESHOLD,
             limit=None,
         )
-        for _choice, similarity, j in matches:
-            a, b = owners[i], owners[i + 1 + j]
+        for _choice, score, j in matches:
+            a, b = names[i][1], names[i + 1 + j][1]
             if a == b:
                 continue
             pair = (a, b) if a < b else (b, a)
-            reason = found[pair].reasons.get("name")
-            if reason is None or reason["similarity"] < round(similarity):
-                found[pair].reasons["name"] = {"kind": "name", "similarity": round(similarity)}
+            if register.distinct_tax_ids(*pair):
+                continue
+            if similar.get(pair, 0) < round(score):
+                similar[pair] = round(score)
 
 
 @dataclass
@@ -340,9 +440,18 @@ def scan_duplicates() -> ScanResult:
     )
 
 
-@transaction.atomic
+def _batches(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
 def store_pairs(found: dict[tuple[int, int], Found]) -> tuple[int, int, int]:
-    """Write the scan's pairs: (created, updated, removed)."""
+    """Write the scan's pairs: (created, updated, removed).
+
+    A transaction per batch of ``BATCH`` pairs, never one for them all: on SQLite a writer
+    locks the whole database, and the app must not wait for a scan. Only pairs still open
+    are removed: one someone dismissed or merged meanwhile stays as they left it.
+    """
     now = timezone.now()
     existing = {
         (a, b): (pk, status, score, reasons)
@@ -374,15 +483,18 @@ def store_pairs(found: dict[tuple[int, int], Found]) -> tuple[int, int, int]:
                 )
             else:
                 seen.append(known[0])
-    DuplicatePair.objects.bulk_create(new, batch_size=BATCH, ignore_conflicts=True)
-    DuplicatePair.objects.bulk_update(changed, ["score", "reasons", "seen_at"], batch_size=BATCH)
-    for start in range(0, len(seen), BATCH):
-        DuplicatePair.objects.filter(pk__in=seen[start : start + BATCH]).update(seen_at=now)
     stale = [
         pk
         for pair, (pk, status, _score, _reasons) in existing.items()
         if status == PairStatus.OPEN and pair not in found
     ]
-    for start in range(0, len(stale), BATCH):
-        DuplicatePair.objects.filter(pk__in=stale[start : start + BATCH]).delete()
+    open_pairs = DuplicatePair.objects.filter(status=PairStatus.OPEN)
+    for pairs in _batches(new):
+        DuplicatePair.objects.bulk_create(pairs, ignore_conflicts=True)
+    for pairs in _batches(changed):
+        DuplicatePair.objects.bulk_update(pairs, ["score", "reasons", "seen_at"])
+    for pks in _batches(seen):
+        open_pairs.filter(pk__in=pks).update(seen_at=now)
+    for pks in _batches(stale):
+        open_pairs.filter(pk__in=pks).delete()
     return len(new), len(changed), len(stale)

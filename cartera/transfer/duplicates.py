@@ -204,7 +204,7 @@ def name_words(folded: str) -> set[str]:
     return {w[:6] for w in folded.split() if len(w) >= 4 and w not in _IGNORED_WORDS}
 
 
-def _numbers(folded: str) -> set[str]:
+def name_numbers(folded: str) -> set[str]:
     return set(_DIGITS.findall(folded))
 
 
@@ -262,8 +262,8 @@ def _closest(key: NameKey, candidates: dict[int, str]) -> int | None:
         key.sorted, candidates, scorer=fuzz.ratio, score_cutoff=NAME_SCORE, limit=5
     )
     # "Obras 2000 SL" and "Obras 3000 SL" are two companies: numbers must agree.
-    numbers = _numbers(key.folded)
-    return next((int(ref) for other, _s, ref in found if _numbers(other) == numbers), None)
+    numbers = name_numbers(key.folded)
+    return next((int(ref) for other, _s, ref in found if name_numbers(other) == numbers), None)
 
 
 def _block(town: str, word: str) -> str:
