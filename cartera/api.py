@@ -6,7 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -28,6 +29,10 @@ class BearerToken(HttpBearer):
         found = ApiToken.authenticate(token)
         if found is None:
             return None
+        # The middleware chose the language before the token said whose request this is.
+        if found.user.language in {code for code, _name in settings.LANGUAGES}:
+            translation.activate(found.user.language)
+            request.LANGUAGE_CODE = found.user.language
         ratelimit.enforce(f"api:token:{found.pk}", settings.CARTERA_API_RATE)
         if found.scope == TokenScope.READ and request.method not in _SAFE_METHODS:
             raise HttpError(403, _("This token may only read."))
@@ -135,7 +140,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return api.create_response(request, {"detail": detail}, status=422)
     if exc.status_code == 400 and message.startswith("Cannot parse request body"):
         message = _("The request body is not valid JSON.")
+    elif exc.status_code == 403 and message == "CSRF check Failed":
+        message = _("The request lacks the session's CSRF token (the X-CSRFToken header).")
     return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
 @api.exception_handler(PermissionDenied)
@@ -177,6 +189,7 @@ def _translate_pydantic(error: dict[str, Any]) -> str:
         "string_type": _("Enter a text value."),
         "int_parsing": _("Enter a whole number."),
         "int_type": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
         "bool_parsing": _("Enter true or false."),
         "bool_type": _("Enter true or false."),
         "decimal_parsing": _("Enter a number."),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -130,7 +131,7 @@ def upload_import(request: HttpRequest, file: File[UploadedFile | None] = None) 
     if not user.can_write:
         raise PermissionDenied
     if file is None:
-        return _invalid(services.ImportInvalid({"file": ["This field is required."]}))
+        return _invalid(services.ImportInvalid({"file": [_("This field is required.")]}))
     try:
         batch = services.create_import(file=file, name=file.name or "import.csv", by=user)
     except services.ImportInvalid as exc:

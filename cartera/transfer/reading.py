@@ -22,6 +22,8 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ";,\t|"
 SAMPLE = 64 * 1024
 BLOCK = 1024 * 1024
+# Names a CSV file goes by; anything else that is not a spreadsheet is refused.
+TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".tab", ""})
 FIELD_LIMIT = 100_000  # characters in one CSV cell; a longer one is an error, not a hang
 Cell = Any
 
@@ -64,12 +66,26 @@ def file_format(name: str, head: bytes) -> str:
     suffix = PurePath(name).suffix.lower()
     if suffix in (".xlsx", ".ods", ".xls"):
         raise ImportFileError(_("This file is not a spreadsheet of the kind its name says."))
+    if suffix not in TEXT_SUFFIXES or _looks_binary(head):
+        raise ImportFileError(_("Upload a CSV, XLSX or ODS file."))
     return "csv"
 
 
+def _looks_binary(head: bytes) -> bool:
+    """Whether the start of a file is not text: UTF-16 aside, text holds few control bytes."""
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return False
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f")
+    return controls > len(head) * 0.05
+
+
 def detect_encoding(stream: IO[bytes]) -> str:
-    """The first of UTF-8 (with or without BOM), Windows-1252 and Latin-1 that decodes the
-    whole file strictly (Latin-1 always does)."""
+    """UTF-16 when the file starts with its mark, else the first of UTF-8 (with or without
+    BOM), Windows-1252 and Latin-1 that decodes the whole file strictly (Latin-1 always does)."""
+    stream.seek(0)
+    mark = stream.read(2)
+    if mark in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
     for encoding in ENCODINGS[:-1]:
         stream.seek(0)
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -133,8 +149,11 @@ def _csv_rows(stream: IO[bytes], options: FileOptions) -> Iterator[tuple[int, li
         for number, cells in enumerate(reader, start=1):
             yield number, cells
     except csv.Error as exc:
+        reason = _("a cell is longer than %(limit)s characters") % {"limit": FIELD_LIMIT}
+        if "field limit" not in str(exc):
+            reason = _("it holds characters or quotes a CSV file cannot hold")
         raise ImportFileError(
-            _("Row %(row)s cannot be read: %(reason)s") % {"row": number + 1, "reason": exc}
+            _("Row %(row)s cannot be read: %(reason)s") % {"row": number + 1, "reason": reason}
         ) from exc
     finally:
         text.detach()  # the caller owns the stream
@@ -154,7 +173,7 @@ def _sheet_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[Cell]]]:
     except ImportFileError:
         raise
     except (CalamineError, zipfile.BadZipFile, ValueError, TypeError, OSError) as exc:
-        message = _("The spreadsheet cannot be read: %(reason)s") % {"reason": exc}
+        message = _("The spreadsheet cannot be read: it is damaged, or not an XLSX or ODS file.")
         raise ImportFileError(message) from exc
 
 

@@ -755,3 +755,30 @@ def test_absurd_page_numbers_are_refused_not_crashed(owner, url: str) -> None:
     make_customer(owner)
     response = Client().get(url, **bearer(owner))
     assert response.status_code in (404, 422)
+
+
+def test_a_token_speaks_its_user_s_language(owner: User) -> None:
+    # given a salesperson who chose English, working through a token (no session)
+    owner.language = "en"
+    owner.save(update_fields=["language"])
+    headers = bearer(owner)
+
+    # when the API refuses a customer, an address that names nothing and a fractional id
+    refused = post_json(Client(), "/api/customers", issue_payload(tax_id="B12345675"), **headers)
+    missing = Client().get("/api/customers/999999", **headers)
+    fraction = post_json(Client(), "/api/duplicates/1/merge", {"survivor": 1.5}, **headers)
+
+    # then each answer is in English, the site's language being Spanish
+    assert refused.status_code == 422
+    assert "check digit" in refused.json()["detail"][0]["msg"]
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    assert fraction.status_code == 422
+    assert "Enter a whole number." in [e["msg"] for e in fraction.json()["detail"]]
+
+
+def test_an_address_that_names_nothing_answers_in_spanish_by_default(owner: User) -> None:
+    # given a salesperson without a language of their own, through a token
+    response = Client().get("/api/customers/999999", **bearer(owner))
+
+    # then the 404 is JSON in the site's language
+    assert (response.status_code, response.json()) == (404, {"detail": "No encontrado."})

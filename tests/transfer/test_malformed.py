@@ -77,3 +77,44 @@ def test_huge_field_is_reported_with_its_row(owner: Any) -> None:
                                    by=owner)  # fmt: skip
     services.check_now(batch)
     assert batch.status == ImportStatus.FAILED and "3" in batch.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("informe.pdf", b"%PDF-1.4\nRaz\xc3\xb3n social\n"),
+        ("notas.txt", bytes(range(256)) * 4),
+        ("clientes.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 20),
+    ],
+)
+def test_what_is_not_a_spreadsheet_nor_text_is_refused_on_upload(
+    owner: Any, name: str, content: bytes
+) -> None:
+    # when a file that is neither a spreadsheet nor a text file is uploaded
+    with pytest.raises(services.ImportInvalid) as refused:
+        services.create_import(file=upload(name, content), name=name, by=owner)
+
+    # then it is refused, saying what is accepted
+    assert refused.value.messages_by_field == {"file": ["Sube un archivo CSV, XLSX u ODS."]}
+
+
+def test_a_utf_16_csv_is_read(owner: Any) -> None:
+    # given a CSV saved as UTF-16 ("Unicode text" in a spreadsheet), with its mark
+    text = "Razón social\tCorreo electrónico\nÑandú Hermanos SL\tcompras@nandu.example\n"
+    content = text.encode("utf-16")
+
+    # when it is uploaded and checked
+    batch = services.create_import(file=upload("a.txt", content), name="a.txt", by=owner)
+    services.set_mapping(batch=batch, mapping={"0": "legal_name", "1": "email"}, by=owner)
+    services.check_now(batch)
+
+    # then its headers and cells read as written
+    assert batch.headers == ["Razón social", "Correo electrónico"]
+    assert (batch.status, batch.valid_rows) == (ImportStatus.CHECKED, 1)
+
+
+def test_an_unreadable_row_is_explained_in_the_user_s_language(owner: Any) -> None:
+    content = b"Nombre;NIF\nUno;X\n" + b"a" * 150_000 + b";X\n"
+    batch = services.create_import(file=upload("a.csv", content), name="a.csv", by=owner)
+    services.check_now(batch)
+    assert batch.message == ("No se puede leer la fila 3: una celda tiene más de 100000 caracteres")
