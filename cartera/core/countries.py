@@ -75,7 +75,9 @@ def is_country(code: str) -> bool:
 
 
 @cache
-def _subdivisions(country: str, language: str) -> tuple[tuple[str, str], ...]:
+def subdivision_names(country: str, language: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of a country's subdivisions as ISO 3166-2 writes them, other names in
+    brackets included ("A Coruña [La Coruña]"): every name a file may give them."""
     tr = _translator("iso3166-2", language)
     items = pycountry.subdivisions.get(country_code=country.upper()) or []
     # Spain's autonomous communities are parents of the provinces: keep provinces
@@ -84,7 +86,15 @@ def _subdivisions(country: str, language: str) -> tuple[tuple[str, str], ...]:
         subs = [s for s in items if s.parent_code or s.type.startswith("Autonomous city")]
     else:
         subs = [s for s in items if not s.parent_code]
-    return tuple(sorted(((s.code, tr.gettext(s.name)) for s in subs), key=lambda item: item[1]))
+    return tuple((s.code, tr.gettext(s.name)) for s in subs)
+
+
+@cache
+def _subdivisions(country: str, language: str) -> tuple[tuple[str, str], ...]:
+    """The subdivisions by their official names, the bracketed alternatives left out
+    ("A Coruña", "Girona"), sorted by name."""
+    names = ((code, name.split(" [", 1)[0]) for code, name in subdivision_names(country, language))
+    return tuple(sorted(names, key=lambda item: item[1]))
 
 
 def region_choices(country: str) -> list[tuple[str, str]]:

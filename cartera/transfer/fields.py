@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.accounts.models import Role, User
-from cartera.core.countries import _subdivisions
+from cartera.core.countries import subdivision_names
 from cartera.core.text import fold
 from cartera.customers.models import (
     CompanySize,
@@ -340,7 +340,7 @@ def as_country(value: Any) -> str:
 def _region_index(country: str) -> dict[str, str]:
     index: dict[str, str] = {}
     for language in ("en", "es"):
-        for code, name in _subdivisions(country, language):
+        for code, name in subdivision_names(country, language):
             index[fold(name)] = code
             index[fold(code)] = code
             index[fold(code.split("-", 1)[1])] = code

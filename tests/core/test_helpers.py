@@ -259,3 +259,17 @@ def test_regions_and_countries_are_named_in_the_active_language() -> None:
     assert not is_region_of("MX-JAL", "ES")
     # provinces, not autonomous communities, for Spain
     assert "ES-MD" not in dict(region_choices("ES"))
+
+
+def test_provinces_show_their_official_name_and_are_read_by_either() -> None:
+    # given provinces ISO writes with another name in brackets ("A Coruña [La Coruña]")
+    from cartera.transfer.fields import as_region
+
+    # then they show their official name alone, in lists and on their own
+    for language in ("es", "en"):
+        with translation.override(language):
+            assert region_name("ES-C") == "A Coruña" and region_name("ES-B") == "Barcelona"
+            assert not any("[" in name for _code, name in region_choices("ES"))
+    # and a file may still name them either way
+    assert as_region("La Coruña", "ES") == as_region("A Coruña", "ES") == "ES-C"
+    assert as_region("Gerona", "ES") == "ES-GI"
