@@ -476,13 +476,19 @@ def _write_chunk(
         writing.write(prepared)
         done: list[Any] = list(prepared.imported)
         updated = 0
+        refused: list[dict[str, Any]] = []
         for item, customer_id in plan.updates:
             row = _update(item, customer_id, batch=batch, by=by)
-            if row is None:
-                skipped += 1
-            else:
+            if isinstance(row, ImportedRow):
                 done.append(row)
                 updated += 1
+            else:
+                skipped += 1
+                if row:  # why the customer could not be updated, beside the check's errors
+                    refused.append(RowError(item.row, "", "", row).as_dict())
+        if refused:
+            batch.refresh_from_db(fields=["errors"])
+            _set(batch, errors=(batch.errors + refused)[:SHOWN_ERRORS])
         imported = writing.table(ImportedRow)
         imported.insert([imported.row_of(row) if isinstance(row, ImportedRow) else row
                          for row in done])  # fmt: skip
@@ -503,22 +509,33 @@ def _extra(item: Checked) -> dict[str, Any]:
     return {"client_since": since} if since else {}
 
 
-def _update(item: Checked, customer_id: int, *, batch: Import, by: User) -> ImportedRow | None:
+def _update(item: Checked, customer_id: int, *, batch: Import, by: User) -> ImportedRow | str:
     """Fill (or overwrite) an existing customer's fields from the row through the register's
-    own update service; None when it may not or cannot be changed."""
+    own update service; else why not ("" when the row has nothing to add)."""
     customer = Customer.objects.editable_by(by).filter(pk=customer_id).first()
     if customer is None:
-        return None
+        return _("Not updated: you may not change customer %(id)s.") % {"id": customer_id}
     data = _update_data(item.data, customer, overwrite=batch.policy == DuplicatePolicy.OVERWRITE)
     if not data:
-        return None
+        return ""
     try:
         with transaction.atomic():
             customer = customer_services.update_customer(customer=customer, data=data, by=by)
-    except (CustomerInvalid, PermissionDenied):
-        return None
+    except PermissionDenied:
+        return _("Not updated: you may not change customer %(id)s.") % {"id": customer.code}
+    except CustomerInvalid as exc:
+        reasons = " ".join(f"{_label(path)}: {' '.join(messages)}"
+                           for path, messages in exc.messages_by_field.items())  # fmt: skip
+        return _("Customer %(code)s not updated. %(reasons)s") % {
+            "code": customer.code, "reasons": reasons}  # fmt: skip
     return ImportedRow(batch=batch, row=item.row, customer=customer, action=RowAction.UPDATED,
                        version=customer.version)  # fmt: skip
+
+
+def _label(path: str) -> str:
+    """The field an error of the register's validator is about, by its name in the import."""
+    key = column_for_path(path, set())
+    return str(LABELS.get(key, key))
 
 
 def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) -> dict[str, Any]:

@@ -94,9 +94,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if batch.status in ("done", "cancelled", "failed", "undone") and batch.created_count:
         rows = ImportedRow.objects.filter(batch=batch).exclude(customer=None)
         visible = Customer.objects.visible_to(request.user)
-        context["customers"] = visible.filter(pk__in=rows.values("customer_id")[:50]).only(
-            "id", "code", "legal_name", "trade_name"
-        )[:50]
+        first = rows.order_by("row").values("customer_id")[:50]  # in the file's order
+        context["customers"] = (
+            visible.filter(pk__in=first)
+            .only("id", "code", "legal_name", "trade_name")
+            .order_by("code")
+        )
     return render(request, "transfer/detail.html", context)
 
 

@@ -81,5 +81,6 @@ def test_whole_import_wizard(page: Page, live_server: Any, owner: User, tmp_path
         page.locator("#import-undo").click()
     assert dialogs == ["¿Deshacer la importación? Se eliminarán los 4 clientes que creó."]
     expect(page.locator("#import-undo")).to_have_count(0)
+    expect(page.locator("#import-undone")).to_contain_text("se eliminaron los clientes que creó")
     assert Customer.objects.count() == 1
     shot(page, "import-05-undone")

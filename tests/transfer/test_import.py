@@ -315,6 +315,26 @@ def test_an_update_does_not_add_a_phone_the_customer_has_written_otherwise(owner
     assert existing.notes == "Llamar por la tarde"
 
 
+def test_an_update_the_register_refuses_is_skipped_with_its_reason(owner: Any) -> None:
+    # given a client of the register, and a file that would take it back to lead
+    existing = make_customer(
+        owner, channels=[{"type": "email", "value": "compras1@cliente1.example"}]
+    )
+    assert existing.stage == "client"
+    rows = [SPANISH_HEADERS, spanish_row(1, stage="Lead")]
+
+    # when the file overwrites the customers it duplicates
+    batch = imported("a.csv", csv_bytes(rows), owner, policy="overwrite")
+
+    # then the row is skipped, and the import says which row and why
+    assert (batch.updated_count, batch.skipped_count) == (0, 1)
+    error = batch.errors[-1]
+    assert error["row"] == 2
+    assert error["message"].startswith(f"Cliente {existing.code} no actualizado. Etapa: ")
+    existing.refresh_from_db()
+    assert existing.stage == "client" and existing.legal_name == "Muñoz y Asociados SL"
+
+
 def test_same_tax_id_is_a_duplicate_never_created_twice(owner: Any) -> None:
     make_customer(owner, tax_id=valid_cif(3000001))
     batch = imported("a.csv", csv_bytes([SPANISH_HEADERS, spanish_row(1)]), owner,
