@@ -28,7 +28,14 @@ from cartera.activities.services import add_entry
 from cartera.audit import services as audit
 from cartera.audit.models import Action, AuditEvent
 from cartera.customers import services as customer_services
-from cartera.customers.models import Address, AddressType, Contact, ContactChannel, Customer
+from cartera.customers.models import (
+    Address,
+    AddressType,
+    Contact,
+    ContactChannel,
+    Customer,
+    Stage,
+)
 from cartera.customers.validation import ADDRESS_FIELDS, CustomerInvalid
 from cartera.privacy.models import ConsentRecord, DataSubjectRequest
 from cartera.quality.models import DuplicatePair, Merge, PairStatus
@@ -96,8 +103,10 @@ def field_value(customer: Customer, item: MergeField) -> Any:
 
 
 def default_choices(survivor: Customer, other: Customer) -> dict[str, str]:
-    """The survivor's value wherever it has one, the other's where only the other has one."""
-    return {
+    """The survivor's value wherever it has one, the other's where only the other has one;
+    and the other's stage when it is a client and the survivor is not, so that keeping the
+    newer record never makes a client a lead again."""
+    choices = {
         item.name: (
             OTHER
             if field_value(survivor, item) is None and field_value(other, item) is not None
@@ -105,6 +114,9 @@ def default_choices(survivor: Customer, other: Customer) -> dict[str, str]:
         )
         for item in MERGE_FIELDS
     }
+    if other.stage == Stage.CLIENT and survivor.stage != Stage.CLIENT:
+        choices["stage"] = OTHER
+    return choices
 
 
 def _clean_choices(choices: Mapping[str, Any]) -> dict[str, str]:

@@ -16,12 +16,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cartera.accounts.models import User
 from cartera.activities.models import Attachment, Note, Task, TimelineEntry
 from cartera.core.pagination import BoundedPaginator
+from cartera.customers.forms import LANGUAGE_CHOICES
 from cartera.customers.models import Customer
 from cartera.customers.validation import CustomerInvalid
 from cartera.privacy.models import ConsentRecord, DataSubjectRequest
@@ -140,6 +142,11 @@ def display(customer: Customer, item: MergeField) -> str:
     if item.name == "status":
         text = str(customer.get_status_display())
         return f"{text} · {customer.status_reason}" if customer.status_reason else text
+    if item.name == "language":
+        return str(dict(LANGUAGE_CHOICES).get(customer.language, customer.language))
+    if item.name in ("annual_revenue", "purchase_potential"):
+        amount = number_format(getattr(customer, item.name), 2, force_grouping=True)
+        return f"{amount} {customer.currency}".strip()
     getter = getattr(customer, f"get_{item.fields[0]}_display", None) if item.fields else None
     return str(getter()) if getter else str(value)
 

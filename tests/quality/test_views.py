@@ -139,6 +139,25 @@ def test_the_merge_screen_shows_both_and_needs_a_confirmation(manager: User, own
     assert client.get(f"/duplicates/{pair.pk}/merge/").context["mergeable"] is False
 
 
+def test_the_merge_screen_shows_values_as_the_ficha_does_and_keeps_the_client(
+    owner: User,
+) -> None:
+    # given a lead typed again for a client, with revenue and a language
+    a, b, pair = twins(owner)
+    Customer.objects.filter(pk=a.pk).update(
+        stage="lead", language="en", annual_revenue="340000.00", currency="EUR"
+    )
+
+    # when the lead is chosen as the customer to keep
+    page = client_for(owner).get(f"/duplicates/{pair.pk}/merge/?keep={a.pk}")
+
+    # then amounts and languages read as on the ficha, and the client's stage is kept
+    rows = {row.field.name: row for row in page.context["rows"]}
+    assert rows["annual_revenue"].kept == "340\xa0000,00 EUR"  # Spanish groups with a space
+    assert rows["language"].kept == "Inglés"
+    assert rows["stage"].choice == "other" and rows["stage"].merged == "Cliente"
+
+
 def test_an_invalid_choice_on_the_screen_names_the_row(owner: User) -> None:
     a, b, pair = twins(owner)
     Customer.objects.filter(pk=b.pk).update(stage="lead")
