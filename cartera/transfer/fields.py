@@ -53,7 +53,9 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     Field("legal_name", gettext_lazy("Legal name"),
           ("razon social", "nombre fiscal", "denominacion social", "nombre o razon social",
-           "legal name", "company name", "company", "empresa", "cliente")),
+           "legal name", "company name", "company", "empresa", "cliente", "nombre cliente",
+           "nombre del cliente", "nombre de cliente", "customer", "customer name",
+           "client name")),
     Field("trade_name", gettext_lazy("Trade name"),
           ("nombre comercial", "nombre de fantasia", "trade name", "marca")),
     Field("first_name", gettext_lazy("First name"), ("nombre", "first name", "name")),
@@ -302,7 +304,8 @@ EXTRA_CHOICES: dict[str, dict[str, str]] = {
     "kind": {"fisica": "person", "persona fisica": "person", "particular": "person",
              "juridica": "organization", "persona juridica": "organization",
              "empresa": "organization", "company": "organization", "person": "person"},
-    "stage": {"potencial": "prospect", "abandonado": "former", "antiguo cliente": "former"},
+    "stage": {"potencial": "prospect", "abandonado": "former", "antiguo cliente": "former",
+              "ex cliente": "former", "excliente": "former", "former client": "former"},
 }  # fmt: skip
 
 

@@ -94,6 +94,9 @@ def test_headers_recognised_in_spanish_and_english() -> None:
         "12": "fiscal_type",
         "13": "website",
     }  # fmt: skip (the second tax id column "RFC" is left for the user)
+    # the customer's name under the names spreadsheets give it
+    for header in ("Nombre cliente", "Nombre del cliente", "Customer name"):
+        assert guess_mapping([header, "NIF"]) == {"0": "legal_name", "1": "tax_id"}, header
 
 
 def test_numbers_written_either_way() -> None:
