@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -191,6 +192,29 @@ def request_scan(*, by: User) -> str:
     if not (by.sees_whole_portfolio and by.can_write):
         raise PermissionDenied
     return str(scan_duplicates_job.enqueue().id)
+
+
+@dataclass(frozen=True)
+class ScanState:
+    """Whether a scan is waiting or running, and when the last one ended."""
+
+    pending: bool
+    last: datetime | None
+
+
+def scan_state() -> ScanState:
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from cartera.quality.jobs import scan_duplicates_job
+
+    runs = DBTaskResult.objects.filter(task_path=scan_duplicates_job.module_path)
+    waiting = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+    done = runs.filter(status=TaskResultStatus.SUCCESSFUL).order_by("-finished_at")
+    return ScanState(
+        pending=runs.filter(status__in=waiting).exists(),
+        last=done.values_list("finished_at", flat=True).first(),
+    )
 
 
 # --- Merge ------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ def pair_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": PairStatus.choices,
             "can_scan": user.sees_whole_portfolio,
+            "scan": services.scan_state(),
             "nav": "duplicates",
         },
     )

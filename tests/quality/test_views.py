@@ -223,12 +223,21 @@ def test_managers_ask_for_a_scan_that_the_worker_runs(owner: User, manager: User
     make_customer(owner, legal_name="Hermanos Ruiz", tax_id=valid_cif(32))
     assert client_for(owner).post("/api/duplicates/scan").status_code == 403
     assert client_for(owner).post("/duplicates/scan/").status_code == 403
+
+    def state(user: User) -> str:
+        page = client_for(user).get("/duplicates/").content.decode()
+        return page.split('id="scan-state">', 1)[1].split("</p>", 1)[0]
+
+    assert "todavía no se ha revisado" in state(manager)
+    assert "cada noche" in state(owner) and "cada noche" not in state(manager)
     asked = client_for(manager).post("/api/duplicates/scan")
     assert asked.status_code == 202 and asked.json()["task_id"]
     page = client_for(manager).post("/duplicates/scan/")
     assert page.status_code == 302
     assert not DuplicatePair.objects.exists()
+    assert "Hay una búsqueda esperando" in state(manager)
     # when the worker runs what is queued
     assert run_pending() == 2
-    # then the pair is in the queue
+    # then the pair is in the queue, and the page says when the register was last scanned
     assert DuplicatePair.objects.count() == 1
+    assert "Última búsqueda:" in state(manager)
