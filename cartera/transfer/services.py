@@ -7,6 +7,7 @@ the tests call those directly.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Mapping
 from typing import IO, Any
@@ -63,13 +64,30 @@ def imports_of(user: User) -> Any:
     return Import.objects.filter(created_by=user)
 
 
-def read_headers(stream: IO[bytes], options: reading.FileOptions) -> list[str]:
+SAMPLE_ROWS = 3  # rows whose values the column step shows under each header
+
+
+def read_headers(stream: IO[bytes], options: reading.FileOptions) -> tuple[list[str], list[str]]:
+    """The column names, and a few of each column's first values ("Madrid, Sevilla")."""
     from cartera.transfer.fields import as_text
 
-    for _number, cells in reading.rows(stream, options):
-        if not reading.is_blank(cells):
-            return [as_text(c)[:200].replace("\x00", "\u2400") for c in cells[:HEADER_MAX]]
-        break
+    def text(cell: Any, limit: int) -> str:
+        return as_text(cell)[:limit].replace("\x00", "\u2400")
+
+    rows = reading.rows(stream, options)
+    for _number, cells in rows:
+        if reading.is_blank(cells):
+            break
+        headers = [text(c, 200) for c in cells[:HEADER_MAX]]
+        values: list[list[str]] = [[] for _header in headers]
+        try:
+            for _number, row in itertools.islice(rows, SAMPLE_ROWS):
+                for index, cell in enumerate(row[: len(headers)]):
+                    if text(cell, 40).strip():
+                        values[index].append(text(cell, 40).strip())
+        except reading.ImportFileError:
+            pass  # a row that cannot be read is the check's to report, with its number
+        return headers, [", ".join(found) for found in values]
     raise reading.ImportFileError(_("The first row must hold the column names."))
 
 
@@ -85,7 +103,7 @@ def create_import(*, file: Any, name: str, by: User, template: MappingTemplate |
         ]})  # fmt: skip
     try:
         options = reading.inspect(file, name)
-        headers = read_headers(file, options)
+        headers, sample = read_headers(file, options)
     except reading.ImportFileError as exc:
         raise ImportInvalid({"file": [str(exc)]}) from exc
     if not any(headers):
@@ -95,7 +113,7 @@ def create_import(*, file: Any, name: str, by: User, template: MappingTemplate |
         file_name=name[:200].replace("\x00", ""),
         file_size=size,
         created_by=by,
-        options=options.as_dict(),
+        options={**options.as_dict(), "sample": sample},
         headers=headers,
     )
     batch.mapping = guess_mapping(headers, template.columns if template else None)
@@ -170,10 +188,11 @@ def set_mapping(
     batch.mapping = clean_mapping(batch, mapping)
     batch.status = ImportStatus.UPLOADED
     batch.save(update_fields=["mapping", "status"])
-    if save_as.strip():
+    save_as = save_as.replace("\x00", "").strip()
+    if save_as:
         columns = {fold_header(batch.headers[int(i)]): key for i, key in batch.mapping.items()}
         MappingTemplate.objects.update_or_create(
-            created_by=by, name=save_as.strip()[:100], defaults={"columns": columns}
+            created_by=by, name=save_as[:100], defaults={"columns": columns}
         )
     return batch
 

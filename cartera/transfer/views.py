@@ -104,10 +104,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _columns(batch: Import) -> list[dict[str, Any]]:
+    sample = (batch.options or {}).get("sample") or []
     return [
-        {"index": str(i), "header": header, "field": batch.mapping.get(str(i), "")}
+        {"index": str(i), "header": header, "field": batch.mapping.get(str(i), ""),
+         "sample": sample[i] if i < len(sample) else ""}
         for i, header in enumerate(batch.headers)
-    ]
+    ]  # fmt: skip
 
 
 @login_required
@@ -134,8 +136,11 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ImportInvalid as exc:
         context = {"batch": batch, "nav": "import", "choices": field_choices(),
                    "columns": [{**c, "field": chosen.get(c["index"], "")} for c in _columns(batch)],
-                   "errors": [m for ms in exc.messages_by_field.values() for m in ms]}  # fmt: skip
+                   "errors": [m for ms in exc.messages_by_field.values() for m in ms],
+                   "save_as": request.POST.get("save_as", "")}  # fmt: skip
         return render(request, "transfer/detail.html", context, status=422)
+    if saved := request.POST.get("save_as", "").replace("\x00", "").strip()[:100]:
+        messages.success(request, _("Columns saved as “%(name)s”.") % {"name": saved})
     return redirect("transfer:detail", pk=batch.pk)
 
 

@@ -143,7 +143,7 @@ def test_the_merge_screen_shows_values_as_the_ficha_does_and_keeps_the_client(
     owner: User,
 ) -> None:
     # given a lead typed again for a client, with revenue and a language
-    a, b, pair = twins(owner)
+    a, _b, pair = twins(owner)
     Customer.objects.filter(pk=a.pk).update(
         stage="lead", language="en", annual_revenue="340000.00", currency="EUR"
     )

@@ -443,3 +443,32 @@ def test_the_command_speaks_the_user_s_language(owner: Any, tmp_path: Any) -> No
             call_command("import", str(tmp_path / "missing.csv"), "--user", owner.username)
     with pytest.raises(CommandError, match="no es un archivo"):
         call_command("import", str(tmp_path / "missing.csv"), "--user", owner.username)
+
+
+def test_the_column_step_shows_values_and_keeps_what_was_typed(owner: Any) -> None:
+    from django.contrib.messages import get_messages
+
+    from tests.conftest import client_for
+
+    # given an uploaded file
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2)]
+    batch = services.create_import(file=upload("a.csv", csv_bytes(rows)), name="a.csv", by=owner)
+    client = client_for(owner)
+
+    # when its column step is opened, then each column shows its first values
+    page = client.get(f"/import/{batch.pk}/").content.decode()
+    assert "p. ej. Suministros Número 1 SL, Suministros Número 2 SL" in page
+
+    # when two columns are given one field, then the error names them and the name typed stays
+    columns = {f"column-{i}": "" for i in range(len(SPANISH_HEADERS))}
+    wrong = {**columns, "column-0": "legal_name", "column-1": "legal_name", "save_as": "Mi hoja"}
+    refused = client.post(f"/import/{batch.pk}/mapping/", wrong)
+    assert refused.status_code == 422
+    assert "«Razón social» y «NIF» no pueden rellenar el mismo campo." in refused.content.decode()
+    assert 'value="Mi hoja"' in refused.content.decode()
+
+    # and once right, the columns are saved under that name, and the page says so
+    done = client.post(f"/import/{batch.pk}/mapping/", {**wrong, "column-1": "tax_id"})
+    assert done.status_code == 302
+    said = [str(m) for m in get_messages(done.wsgi_request)]
+    assert said == ["Columnas guardadas como «Mi hoja»."]
