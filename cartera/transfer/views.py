@@ -86,7 +86,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The step the import is at: columns, progress, report and policy, or the result."""
     batch = _import(request, pk)
     context: dict[str, Any] = {"batch": batch, "nav": "import"}
-    if batch.status in ("uploaded", "failed", "cancelled") and not batch.created_count:
+    again = batch.status == "checked" and request.GET.get("columns") == "1"  # to change them
+    if (batch.status in ("uploaded", "failed", "cancelled") or again) and not batch.created_count:
         context["columns"] = _columns(batch)
         context["choices"] = field_choices()
     if batch.status == "checked":

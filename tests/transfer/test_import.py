@@ -472,3 +472,25 @@ def test_the_column_step_shows_values_and_keeps_what_was_typed(owner: Any) -> No
     assert done.status_code == 302
     said = [str(m) for m in get_messages(done.wsgi_request)]
     assert said == ["Columnas guardadas como «Mi hoja»."]
+
+
+def test_after_the_check_the_columns_can_be_changed_and_checked_again(owner: Any) -> None:
+    from tests.conftest import client_for
+
+    # given a checked file, its notes read as the trade name by mistake
+    rows = [SPANISH_HEADERS, spanish_row(1)]
+    batch = imported("a.csv", csv_bytes(rows), owner, dry_run=True)
+    assert batch.status == ImportStatus.CHECKED
+    client = client_for(owner)
+    report = client.get(f"/import/{batch.pk}/").content.decode()
+    assert 'id="import-change-columns"' in report and 'id="import-mapping"' not in report
+
+    # when the user asks to change the columns, then the column step shows again
+    page = client.get(f"/import/{batch.pk}/?columns=1").content.decode()
+    assert 'id="import-mapping"' in page
+
+    # and choosing them again queues a new check
+    columns = {f"column-{i}": key for i, key in batch.mapping.items()}
+    assert client.post(f"/import/{batch.pk}/mapping/", columns).status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.CHECKING
