@@ -43,7 +43,8 @@ class UserLanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
+        # the language the answer was given in: an API token may have chosen its user's
+        response.headers.setdefault("Content-Language", translation.get_language() or language)
         translation.deactivate()
         return response
 

@@ -293,6 +293,8 @@ def _check_lengths(clean: CleanCustomer) -> None:
     for prefix, values, model in parts:
         for name, limit in _max_lengths(model).items():
             value = values.get(name)
+            if prefix + name in clean.errors:
+                continue  # refused already: one message is enough
             if isinstance(value, str) and len(value) > limit:
                 clean.error(
                     prefix + name,
@@ -411,8 +413,8 @@ def _clean_tax_id(
 def _clean_names(clean: CleanCustomer, current: Any) -> None:
     if current("kind") == Kind.PERSON and not current("legal_name"):
         full = " ".join(p for p in [current("first_name"), current("last_name")] if p)
-        if full:
-            clean.fields["legal_name"] = full
+        if full:  # as long as the column holds: the two names may be longer together
+            clean.fields["legal_name"] = full[: Customer._meta.get_field("legal_name").max_length]
     if not current("legal_name"):
         clean.error("legal_name", _("This field is required."))
     # A valid tax id gives the kind (a DNI a person, a CIF an organisation): while the tax id
@@ -552,7 +554,10 @@ def _clean_custom_data(
         try:
             out[key] = _custom_value(definition, value)
         except (ValueError, TypeError, InvalidOperation):
-            clean.error(path, _("Enter a valid value."))
+            number = definition.field_type == CustomFieldType.NUMBER
+            clean.error(path, _(
+                "Enter a number of at most 15 digits before the decimal point and 30 in all."
+            ) if number else _("Enter a valid value."))  # fmt: skip
     return out
 
 

@@ -436,6 +436,9 @@ class Converter:
         self.decimal = decimal
         self.lists = lists
         self.by = by
+        from cartera.core.models import Company
+
+        self.default_country = Company.load().default_country
 
     def convert(self, cells: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """(data, {field key: error}) of one row; cells past the row's end are empty."""
@@ -467,12 +470,11 @@ class Converter:
         else its address's) and those of no country."""
         text = data["legal_form"]
         address = data["addresses"][0] if data["addresses"] else {}
-        country = data.get("tax_country") or address.get("country", "")
+        country = data.get("tax_country") or address.get("country") or self.default_country
         forms, folded = self.lists.legal_forms, _fold(text)
         found = forms.get((str(country).upper(), folded)) or forms.get(("", folded))
         if found is None:
-            message = _("There is no %(what)s called “%(value)s”.")
-            raise CellError(message % {"what": _("legal form"), "value": text})
+            raise CellError(_("There is no legal form called “%(value)s”.") % {"value": text})
         return found
 
     def _put(self, data: dict[str, Any], key: str, value: Any, raw: Mapping[str, Any]) -> None:
@@ -547,9 +549,7 @@ class Converter:
         if address:
             country = as_country(address.get("country", "")) or data.get("tax_country", "")
             if not country:
-                from cartera.core.models import Company
-
-                country = Company.load().default_country
+                country = self.default_country
             address["country"] = country
             postal = raw.get("postal_code")
             if isinstance(postal, int | float) and country in ("ES", "MX", "IT", "FR", "DE"):
@@ -561,9 +561,7 @@ class Converter:
         else:
             data["addresses"] = []
         if data.get("tax_id") and not data.get("tax_country"):
-            from cartera.core.models import Company
-
-            data["tax_country"] = address.get("country") or Company.load().default_country
+            data["tax_country"] = address.get("country") or self.default_country
         contact = {k: data.pop(k) for k in CONTACT_KEYS if k in data}
         if contact:
             first, _sp, last = str(contact.get("contact_name", "")).partition(" ")

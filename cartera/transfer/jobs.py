@@ -45,6 +45,12 @@ def check_import(context: TaskContext, import_id: int) -> str:
 def run_import(context: TaskContext, import_id: int) -> str:
     """Import a checked file, chunk by chunk."""
     batch = Import.objects.filter(pk=import_id).select_related("created_by").first()
+    if batch is not None and batch.status == ImportStatus.FAILED and batch.options.get("resumable"):
+        # an administrator retries a run that failed on an unexpected error: resume it
+        Import.objects.filter(pk=batch.pk, status=ImportStatus.FAILED).update(
+            status=ImportStatus.QUEUED, message=""
+        )
+        batch.refresh_from_db()
     if batch is None or batch.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return "skipped"
     last = context.attempt >= RUN_ATTEMPTS

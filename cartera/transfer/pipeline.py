@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from cartera.accounts.models import User
 from cartera.core.db import commit_without_waiting_for_disk
+from cartera.core.models import Company
 from cartera.core.phones import PhoneError, normalize_phone
 from cartera.customers import services as customer_services
 from cartera.customers.models import ChannelType, Customer
@@ -486,9 +487,10 @@ def _write_chunk(
                 skipped += 1
                 if row:  # why the customer could not be updated, beside the check's errors
                     refused.append(RowError(item.row, "", "", row).as_dict())
-        if refused:
-            batch.refresh_from_db(fields=["errors"])
-            _set(batch, errors=(batch.errors + refused)[:SHOWN_ERRORS])
+        if refused:  # kept apart from the check's errors, shown with the result
+            batch.refresh_from_db(fields=["options"])
+            kept = batch.options.get("refused", [])
+            _set(batch, options={**batch.options, "refused": (kept + refused)[:SHOWN_ERRORS]})
         imported = writing.table(ImportedRow)
         imported.insert([imported.row_of(row) if isinstance(row, ImportedRow) else row
                          for row in done])  # fmt: skip
@@ -514,7 +516,7 @@ def _update(item: Checked, customer_id: int, *, batch: Import, by: User) -> Impo
     own update service; else why not ("" when the row has nothing to add)."""
     customer = Customer.objects.editable_by(by).filter(pk=customer_id).first()
     if customer is None:
-        return _("Not updated: you may not change customer %(id)s.") % {"id": customer_id}
+        return _("Not updated: you may not change the customer this row duplicates.")
     data = _update_data(item.data, customer, overwrite=batch.policy == DuplicatePolicy.OVERWRITE)
     if not data:
         return ""
@@ -522,9 +524,10 @@ def _update(item: Checked, customer_id: int, *, batch: Import, by: User) -> Impo
         with transaction.atomic():
             customer = customer_services.update_customer(customer=customer, data=data, by=by)
     except PermissionDenied:
-        return _("Not updated: you may not change customer %(id)s.") % {"id": customer.code}
+        return _("Not updated: you may not change the customer this row duplicates.")
     except CustomerInvalid as exc:
-        reasons = " ".join(f"{_label(path)}: {' '.join(messages)}"
+        mapped = set(batch.mapping.values())
+        reasons = " ".join(f"{_label(path, mapped)}: {' '.join(messages)}"
                            for path, messages in exc.messages_by_field.items())  # fmt: skip
         return _("Customer %(code)s not updated. %(reasons)s") % {
             "code": customer.code, "reasons": reasons}  # fmt: skip
@@ -532,9 +535,9 @@ def _update(item: Checked, customer_id: int, *, batch: Import, by: User) -> Impo
                        version=customer.version)  # fmt: skip
 
 
-def _label(path: str) -> str:
+def _label(path: str, mapped: set[str]) -> str:
     """The field an error of the register's validator is about, by its name in the import."""
-    key = column_for_path(path, set())
+    key = column_for_path(path, mapped)
     return str(LABELS.get(key, key))
 
 
@@ -551,7 +554,7 @@ def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) ->
     if "stage" in data and data["stage"] == customer.stage:
         data.pop("stage")
     known = {c.value.lower() for c in customer.channels.all()}
-    region = _region_of(row) or customer.tax_country or None
+    region = _region_of(row) or customer.tax_country or Company.load().default_country
     new = []
     for channel in row.get("channels", []):
         key = _channel_key(channel, region)

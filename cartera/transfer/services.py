@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cartera.accounts.models import User
 from cartera.activities.models import Attachment, EntryKind, Note, Task, TimelineEntry
@@ -83,8 +84,8 @@ def read_headers(stream: IO[bytes], options: reading.FileOptions) -> tuple[list[
         try:
             for _number, row in itertools.islice(rows, SAMPLE_ROWS):
                 for index, cell in enumerate(row[: len(headers)]):
-                    if text(cell, 40).strip():
-                        values[index].append(text(cell, 40).strip())
+                    if shown := text(cell, 40).strip():
+                        values[index].append(shown)
         except reading.ImportFileError:
             pass  # a row that cannot be read is the check's to report, with its number
         return headers, [", ".join(found) for found in values]
@@ -180,6 +181,11 @@ def clean_mapping(batch: Import, mapping: Mapping[str, str]) -> dict[str, str]:
 
 
 @transaction.atomic
+def template_name(text: str) -> str:
+    """The name a mapping is saved under, as typed but for control characters."""
+    return text.replace("\x00", "").strip()[:100]
+
+
 def set_mapping(
     *, batch: Import, mapping: Mapping[str, str], by: User, save_as: str = ""
 ) -> Import:
@@ -188,11 +194,11 @@ def set_mapping(
     batch.mapping = clean_mapping(batch, mapping)
     batch.status = ImportStatus.UPLOADED
     batch.save(update_fields=["mapping", "status"])
-    save_as = save_as.replace("\x00", "").strip()
+    save_as = template_name(save_as)
     if save_as:
         columns = {fold_header(batch.headers[int(i)]): key for i, key in batch.mapping.items()}
         MappingTemplate.objects.update_or_create(
-            created_by=by, name=save_as[:100], defaults={"columns": columns}
+            created_by=by, name=save_as, defaults={"columns": columns}
         )
     return batch
 
@@ -322,16 +328,29 @@ def _finish(batch: Import, status: str, message: str = "", *, finished: bool = T
 
 def fail_unexpectedly(batch: Import) -> None:
     """Mark an import failed after an error its job did not expect (the job keeps the details
-    for administrators), so that it does not stay checking or running for ever."""
-    batch.refresh_from_db(fields=["status", "next_row", "created_count"])
+    for administrators), so that it does not stay checking or running for ever. A run so
+    failed can be resumed: retrying its job, or ``cartera import --resume ID``."""
+    batch.refresh_from_db(fields=["status", "created_count", "options"])
     if batch.status == ImportStatus.CHECKING:
         message = _("The check stopped on an unexpected error; nothing was written.")
-    else:
-        message = _(
-            "The import stopped on an unexpected error after %(count)s customers were created; "
-            "they can be undone."
+        options = batch.options
+    elif batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        message = ngettext(
+            "The import stopped on an unexpected error after creating %(count)s customer; "
+            "it can be undone, or resumed by retrying the job.",
+            "The import stopped on an unexpected error after creating %(count)s customers; "
+            "they can be undone, or the import resumed by retrying the job.",
+            batch.created_count,
         ) % {"count": batch.created_count}
-    _finish(batch, ImportStatus.FAILED, message)
+        options = {**batch.options, "resumable": True}
+    else:
+        return  # it ended meanwhile (the error came after): its status stays
+    updated = Import.objects.filter(pk=batch.pk, status=batch.status).update(
+        status=ImportStatus.FAILED, message=message[:2000], finished_at=timezone.now(),
+        options=options,
+    )  # fmt: skip
+    if updated:
+        batch.refresh_from_db()
 
 
 # --- Undo --------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
                    "errors": [m for ms in exc.messages_by_field.values() for m in ms],
                    "save_as": request.POST.get("save_as", "")}  # fmt: skip
         return render(request, "transfer/detail.html", context, status=422)
-    if saved := request.POST.get("save_as", "").replace("\x00", "").strip()[:100]:
+    if saved := services.template_name(request.POST.get("save_as", "")):
         messages.success(request, _("Columns saved as “%(name)s”.") % {"name": saved})
     return redirect("transfer:detail", pk=batch.pk)
 

@@ -772,6 +772,7 @@ def test_a_token_speaks_its_user_s_language(owner: User) -> None:
     assert refused.status_code == 422
     assert "check digit" in refused.json()["detail"][0]["msg"]
     assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    assert missing["Content-Language"] == "en"
     assert fraction.status_code == 422
     assert "Enter a whole number." in [e["msg"] for e in fraction.json()["detail"]]
 
@@ -782,3 +783,4 @@ def test_an_address_that_names_nothing_answers_in_spanish_by_default(owner: User
 
     # then the 404 is JSON in the site's language
     assert (response.status_code, response.json()) == (404, {"detail": "No encontrado."})
+    assert response["Content-Language"] == "es"

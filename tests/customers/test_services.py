@@ -201,6 +201,19 @@ def test_without_a_kind_a_refused_tax_id_is_the_only_error(owner: User) -> None:
     assert Customer.objects.count() == 0
 
 
+def test_a_person_s_long_names_make_a_legal_name_the_register_holds(owner: User) -> None:
+    # given a person whose first name and surnames are together longer than a legal name
+    first, last = "María " * 16, "Fernández " * 14
+    data = client_data(kind="person", legal_name="", first_name=first.strip(),
+                       last_name=last.strip(), tax_id="", stage="lead",
+                       fiscal_type=None)  # fmt: skip
+
+    # when created, then the legal name is the names cut to its length, and nothing refused
+    customer = make_customer(owner, **data)
+    assert len(first.strip() + " " + last.strip()) > 200
+    assert customer.legal_name == (first.strip() + " " + last.strip())[:200]
+
+
 def test_duplicate_tax_id_in_the_same_country_points_to_the_first_customer(
     owner: User, teammate: User
 ) -> None:
@@ -592,7 +605,9 @@ def test_custom_values_are_stored_normalised(owner: User, custom_fields: list) -
     }
 
 
-@pytest.mark.parametrize("number", ["1e400", "-1e15", "1e-16", "1" * 31, "Infinity", "NaN"])
+@pytest.mark.parametrize(
+    "number", ["1e400", "-1e15", "1e-16", "1" * 31, "0." + "1" * 31, "Infinity", "NaN"]
+)
 def test_custom_numbers_beyond_what_a_report_shows_are_refused(
     owner: User, custom_fields: list, number: str
 ) -> None:
@@ -601,7 +616,9 @@ def test_custom_numbers_beyond_what_a_report_shows_are_refused(
 
     # when created, then the field is named and nothing is written
     error = _refused(data, owner)
-    assert list(error.messages_by_field) == ["custom_data.empleados"]
+    assert error.messages_by_field == {"custom_data.empleados": [
+        "Introduce un número de como máximo 15 cifras antes de la coma decimal y 30 en total."
+    ]}  # fmt: skip
     assert Customer.objects.count() == 0
     # while the largest and the smallest it keeps are accepted
     data = client_data(custom_data={"ref": "R-1", "empleados": "999999999999999.5"})

@@ -20,7 +20,7 @@ from cartera.customers.services import update_customer
 from cartera.transfer import reading, services
 from cartera.transfer.fields import as_number, guess_mapping
 from cartera.transfer.models import ImportStatus
-from tests.conftest import make_customer, valid_cif
+from tests.conftest import client_for, make_customer, valid_cif
 from tests.transfer.files import (
     SPANISH_HEADERS,
     csv_bytes,
@@ -179,7 +179,8 @@ def test_legal_form_column_by_code_or_name_of_the_row_s_country(owner: Any) -> N
             ["Prueba Forma SL", "sl", "forma@uno.example", "España", "Lead"],
             ["Prueba Anónima", "Sociedad Anónima", "forma@dos.example", "España", "Lead"],
             ["Prueba Rara", "Sociedad inventada", "forma@tres.example", "España",
-             "Lead"]]  # fmt: skip
+             "Lead"],
+            ["Sin País SL", "SL", "forma@cuatro.example", "", "Lead"]]  # fmt: skip
 
     # when it is checked and imported
     batch = imported("formas.csv", csv_bytes(rows), owner)
@@ -187,11 +188,12 @@ def test_legal_form_column_by_code_or_name_of_the_row_s_country(owner: Any) -> N
     # then the forms the register knows are set, and the other one is an error on its row
     assert batch.status == ImportStatus.DONE, batch.message
     forms = dict(Customer.objects.values_list("legal_name", "legal_form__code"))
-    assert forms == {"Prueba Forma SL": "SL", "Prueba Anónima": "SA"}
+    assert forms == {"Prueba Forma SL": "SL", "Prueba Anónima": "SA", "Sin País SL": "SL"}
     error = batch.errors[0]
     assert (error["row"], error["column"], error["value"]) == (4, "Forma jurídica",
                                                               "Sociedad inventada")  # fmt: skip
-    assert (batch.created_count, batch.skipped_count) == (2, 1)
+    assert error["message"] == "No hay ninguna forma jurídica llamada «Sociedad inventada»."
+    assert (batch.created_count, batch.skipped_count) == (3, 1)
 
 
 def test_a_customer_the_importer_cannot_see_is_never_named(
@@ -224,7 +226,7 @@ def test_texts_longer_than_their_column_are_row_errors(owner: Any) -> None:
     assert set(found) == {"Razón social", "Dirección"}
     assert (
         found["Razón social"]
-        == f"Escribe como mucho 200 caracteres (este tiene {len(long_name.strip())})."
+        == f"Escribe como máximo 200 caracteres (este tiene {len(long_name.strip())})."
     )
     assert (batch.created_count, batch.skipped_count) == (1, 1)
 
@@ -331,9 +333,11 @@ def test_an_update_the_register_refuses_is_skipped_with_its_reason(owner: Any) -
 
     # then the row is skipped, and the import says which row and why
     assert (batch.updated_count, batch.skipped_count) == (0, 1)
-    error = batch.errors[-1]
+    [error] = batch.options["refused"]
     assert error["row"] == 2
     assert error["message"].startswith(f"Cliente {existing.code} no actualizado. Etapa: ")
+    page = client_for(owner).get(f"/import/{batch.pk}/").content.decode()
+    assert 'id="import-refused"' in page and f"Cliente {existing.code} no actualizado" in page
     existing.refresh_from_db()
     assert existing.stage == "client" and existing.legal_name == "Muñoz y Asociados SL"
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cartera.core.jobs import run_pending
+from cartera.customers.models import Customer
 from cartera.transfer import checked, services
-from cartera.transfer.jobs import RUN_ATTEMPTS
+from cartera.transfer.jobs import RUN_ATTEMPTS, run_import
 from cartera.transfer.models import Import, ImportStatus
+from tests.conftest import client_for
 from tests.transfer.files import SPANISH_HEADERS, csv_bytes, spanish_row, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,8 +41,9 @@ def test_the_check_speaks_the_language_of_who_imports(owner: Any) -> None:
     assert batch.errors[0]["message"] == "Enter a valid e-mail address."
 
 
-def test_a_run_that_keeps_failing_ends_failed_with_a_message(owner: Any) -> None:
+def test_a_run_that_keeps_failing_ends_failed_and_a_retry_resumes_it(owner: Any) -> None:
     # given a checked import whose uploaded file and checked rows were removed from the disk
+    content = csv_bytes([SPANISH_HEADERS, spanish_row(1)])
     batch = _uploaded(owner, [SPANISH_HEADERS, spanish_row(1)])
     services.check_now(batch)
     checked.forget(batch)
@@ -55,8 +59,30 @@ def test_a_run_that_keeps_failing_ends_failed_with_a_message(owner: Any) -> None
             assert batch.status == ImportStatus.RUNNING
             DBTaskResult.objects.update(run_after=timezone.now())
 
-    # and after the last one it is failed, saying why, and can be undone
-    assert batch.status == ImportStatus.FAILED
-    assert batch.message.startswith("La importación se detuvo por un error inesperado")
-    assert batch.finished_at is not None
-    assert services.undo(batch=batch, by=owner) == 0
+    # and after the last one it is failed, saying why and what can be done
+    assert batch.status == ImportStatus.FAILED and batch.finished_at is not None
+    assert batch.message == (
+        "La importación se detuvo por un error inesperado después de crear 0 clientes; se "
+        "pueden deshacer, o reanudar la importación reintentando el trabajo."
+    )
+
+    # when the file is back and an administrator retries the job, the import is resumed
+    batch.file.storage.save(batch.file.name, ContentFile(content))
+    run_import.enqueue(batch.pk)
+    assert run_pending() == 2  # the import, then the statistics it refreshes
+    batch.refresh_from_db()
+    assert (batch.status, batch.created_count, batch.message) == (ImportStatus.DONE, 1, "")
+
+
+def test_a_failed_import_that_wrote_customers_can_be_undone_from_its_page(owner: Any) -> None:
+    # given an import that wrote a customer, then failed (as a later chunk's error leaves it)
+    batch = _uploaded(owner, [SPANISH_HEADERS, spanish_row(1)])
+    services.check_now(batch)
+    services.run_now(batch)
+    Import.objects.filter(pk=batch.pk).update(status=ImportStatus.FAILED)
+
+    # then its page offers the undo, which deletes the customer
+    client = client_for(owner)
+    assert 'id="import-undo"' in client.get(f"/import/{batch.pk}/").content.decode()
+    assert client.post(f"/import/{batch.pk}/undo/").status_code == 302
+    assert not Customer.objects.exists()

@@ -113,7 +113,7 @@ def test_a_utf_16_csv_is_read(owner: Any) -> None:
     assert (batch.status, batch.valid_rows) == (ImportStatus.CHECKED, 1)
 
 
-def test_an_unreadable_row_is_explained_in_the_user_s_language(owner: Any) -> None:
+def test_an_unreadable_row_is_explained_without_the_library_s_english(owner: Any) -> None:
     content = b"Nombre;NIF\nUno;X\n" + b"a" * 150_000 + b";X\n"
     batch = services.create_import(file=upload("a.csv", content), name="a.csv", by=owner)
     services.check_now(batch)
