@@ -291,11 +291,12 @@ def _check_lengths(clean: CleanCustomer) -> None:
             (f"{name}.{i}.", item, model) for i, item in enumerate(getattr(clean, name) or [])
         ]
     for prefix, values, model in parts:
-        for name, limit in _max_lengths(model).items():
-            value = values.get(name)
-            if prefix + name in clean.errors:
-                continue  # refused already: one message is enough
-            if isinstance(value, str) and len(value) > limit:
+        limits = _max_lengths(model)
+        for name, value in values.items():
+            limit = limits.get(name)
+            if limit is None or not isinstance(value, str) or len(value) <= limit:
+                continue
+            if prefix + name not in clean.errors:  # refused already: one message is enough
                 clean.error(
                     prefix + name,
                     _("Write at most %(limit)s characters (this has %(count)s).")
