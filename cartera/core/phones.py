@@ -29,17 +29,26 @@ def _read(value: str, region: str | None) -> tuple[str, int]:
     return _read_national(text, region) or _read_parsed(text, region)
 
 
+# Letters in a phone: words, unless they only say an extension ("ext. 12", "x12").
+_LETTER = re.compile(r"[^\W\d_]")
+_EXTENSION = re.compile(r"(?i)(?:ext|extensi[oó]n|x)\.?\s*\d+\s*$")
+
+
 def _read_parsed(text: str, region: str | None) -> tuple[str, int]:
     if text.startswith("00"):
         text = "+" + text[2:]
+    if _LETTER.search(_EXTENSION.sub("", text)):
+        raise PhoneError(_("This is not a phone number."))  # "abc-123", not a vanity number
     try:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except phonenumbers.NumberParseException as exc:
-        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-            raise PhoneError(
-                _("Add the international prefix (for example +34) or choose the country.")
-            ) from exc
-        raise PhoneError(_("This is not a phone number.")) from exc
+        if exc.error_type != phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise PhoneError(_("This is not a phone number.")) from exc
+        if text.startswith("+"):
+            raise PhoneError(_("No country has this international prefix.")) from exc
+        raise PhoneError(
+            _("Add the international prefix (for example +34) or choose the country.")
+        ) from exc
     # ``is_valid_number`` is this test: the number's type in the plan of its own region.
     kind = phonenumbers.number_type(number)
     if kind == phonenumbers.PhoneNumberType.UNKNOWN:

@@ -27,9 +27,11 @@ from cartera.customers import services
 from cartera.customers.models import ContactChannel, Customer, Tag
 from tests.conftest import make_customer, make_lead, valid_cif
 
-# The dump must see committed data, so these tests commit; serialized_rollback puts back the
-# rows the migrations seed (fiscal types...) that the flush after each of them removes.
-committed_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The dump must see committed data, so these tests commit. The rows the migrations seed
+# (fiscal types...), which the flush after each of them removes, are put back before each by
+# ``seeded_rows_in_transactional_tests``; loading them again with ``serialized_rollback``
+# clashed with the content types the flush of an earlier transactional test had written.
+committed_db = pytest.mark.django_db(transaction=True)
 
 CONTRACT = b"%PDF-1.4 contrato firmado \x00\xff" * 100
 

@@ -57,6 +57,14 @@ def test_phone_errors_say_why() -> None:
         normalize_phone("600112233", None)
     with translation.override("es"), pytest.raises(PhoneError, match="no es válido"):
         normalize_phone("+34 100", None)
+    # words are not a number, an unknown prefix is named as such, an extension is no word
+    with translation.override("es"):
+        for typed, region in (("abc-123", None), ("abc-123", "ES"), ("llamar tarde", "ES")):
+            with pytest.raises(PhoneError, match=r"^Esto no es un número de teléfono\.$"):
+                normalize_phone(typed, region)
+        with pytest.raises(PhoneError, match=r"^Ningún país tiene este prefijo internacional\.$"):
+            normalize_phone("+999 123 456", "ES")
+    assert normalize_phone("+34 910 00 00 01 ext. 12", None) == "+34910000001"
 
 
 def _typed_phones() -> list[tuple[str, str | None]]:
