@@ -30,7 +30,7 @@ class BearerToken(HttpBearer):
         if found is None:
             return None
         # The middleware chose the language before the token said whose request this is.
-        if found.user.language in {code for code, _name in settings.LANGUAGES}:
+        if found.user.language in settings.LANGUAGE_CODES:
             translation.activate(found.user.language)
             request.LANGUAGE_CODE = found.user.language
         ratelimit.enforce(f"api:token:{found.pk}", settings.CARTERA_API_RATE)

@@ -214,7 +214,8 @@ SILENCED_SYSTEM_CHECKS = [] if env_bool("SECURE_HSTS_PRELOAD", False) else ["sec
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 # The language of users who chose none, of what is sent to them, and of the commands.
 LANGUAGE_CODE = os.environ.get("CARTERA_LANGUAGE", "").strip().lower() or "es"
-if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
+LANGUAGE_CODES = frozenset(code for code, _name in LANGUAGES)  # what a user may choose
+if LANGUAGE_CODE not in LANGUAGE_CODES:
     raise ValueError(f"CARTERA_LANGUAGE must be es or en, not {LANGUAGE_CODE!r}.")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Madrid")

@@ -33,7 +33,7 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        supported = {code for code, _name in settings.LANGUAGES}
+        supported = settings.LANGUAGE_CODES
         user = getattr(request, "user", None)
         language = getattr(user, "language", "") if user and user.is_authenticated else ""
         if language not in supported:

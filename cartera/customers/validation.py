@@ -233,10 +233,10 @@ def validate_customer(
     if current("status") == Status.SUSPENDED and not current("status_reason"):
         clean.error("status_reason", _("Say why the customer is suspended."))
 
-    country_hint = _country_hint(data, current, lookups)
+    region = country_hint(data, current("tax_country"), lookups)
     if "channels" in data:
         clean.channels = [
-            _clean_channel(clean, i, item, country_hint) for i, item in enumerate(data["channels"])
+            _clean_channel(clean, i, item, region) for i, item in enumerate(data["channels"])
         ]
     if "addresses" in data:
         clean.addresses = [
@@ -247,7 +247,7 @@ def validate_customer(
             clean.error("addresses", _("A customer has only one fiscal address."))
     if "contacts" in data:
         clean.contacts = [
-            _clean_contact(clean, i, item, country_hint) for i, item in enumerate(data["contacts"])
+            _clean_contact(clean, i, item, region) for i, item in enumerate(data["contacts"])
         ]
     if "tags" in data:
         clean.tags = sorted({_text(t)[:50] for t in data["tags"] or [] if _text(t)})
@@ -424,12 +424,13 @@ def _clean_names(clean: CleanCustomer, current: Any) -> None:
         clean.error("kind", _("This field is required."))
 
 
-def _country_hint(data: Mapping[str, Any], current: Any, lookups: Lookups) -> str:
-    """The country a phone without prefix most likely belongs to."""
+def country_hint(data: Mapping[str, Any], tax_country: Any, lookups: Lookups = DATABASE) -> str:
+    """The country a phone without prefix most likely belongs to: the address's, the tax
+    id's, else the company's."""
     for address in data.get("addresses") or []:
         if isinstance(address, Mapping) and address.get("country"):
             return _text(address["country"]).upper()
-    return _text(current("tax_country")).upper() or lookups.default_country()
+    return _text(tax_country).upper() or lookups.default_country()
 
 
 def _phone(clean: CleanCustomer, key: str, value: str, region: str) -> str:

@@ -31,11 +31,15 @@ from django.utils.translation import gettext as _
 
 from cartera.accounts.models import User
 from cartera.core.db import commit_without_waiting_for_disk
-from cartera.core.models import Company
 from cartera.core.phones import PhoneError, normalize_phone
 from cartera.customers import services as customer_services
 from cartera.customers.models import ChannelType, Customer
-from cartera.customers.validation import CleanCustomer, CustomerInvalid, validate_customer
+from cartera.customers.validation import (
+    CleanCustomer,
+    CustomerInvalid,
+    country_hint,
+    validate_customer,
+)
 from cartera.transfer import checked, parallel, reading, writing
 from cartera.transfer.duplicates import BatchLookups, Match, Matcher
 from cartera.transfer.export import neutralise
@@ -554,7 +558,7 @@ def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) ->
     if "stage" in data and data["stage"] == customer.stage:
         data.pop("stage")
     known = {c.value.lower() for c in customer.channels.all()}
-    region = _region_of(row) or customer.tax_country or Company.load().default_country
+    region = country_hint(row, row.get("tax_country") or customer.tax_country)
     new = []
     for channel in row.get("channels", []):
         key = _channel_key(channel, region)
@@ -578,14 +582,6 @@ def _update_data(row: dict[str, Any], customer: Customer, *, overwrite: bool) ->
             kept.append(addresses[0])
         data["addresses"] = kept
     return data
-
-
-def _region_of(row: dict[str, Any]) -> str:
-    """The country a row's phones without prefix belong to: its address's, else its tax id's."""
-    for address in row.get("addresses") or []:
-        if address.get("country"):
-            return str(address["country"])
-    return str(row.get("tax_country") or "")
 
 
 def _channel_key(channel: dict[str, Any], region: str | None) -> str:
