@@ -500,7 +500,14 @@ def _clean_note(data: Mapping[str, Any], *, customer: Customer) -> dict[str, Any
     if contact is not None and contact.customer_id != customer.pk:
         errors["contact"] = [_("This contact belongs to another customer.")]
     when = fields.get("occurred_at") or timezone.now()
-    if when > timezone.now() + datetime.timedelta(minutes=5):
+    try:  # kept in UTC: PostgreSQL takes no offset beyond ±16 h, nor a year before 1
+        when = when.astimezone(datetime.UTC) if timezone.is_aware(when) else when
+    except OverflowError:
+        when = None
+    if when is None or when.year < 1900:
+        errors["occurred_at"] = [_("Enter a valid date and time.")]
+        when = timezone.now()
+    elif when > timezone.now() + datetime.timedelta(minutes=5):
         errors["occurred_at"] = [_("A logged call, e-mail or note cannot be in the future.")]
     fields["occurred_at"] = when
     if errors:

@@ -346,7 +346,18 @@ def test_logging_a_call_and_reading_it_back(owner: User) -> None:
         {"kind": "note", "body": "x", "occurred_at": "2099-01-01T10:00:00Z"},
     )
     assert future.status_code == 422 and ["body", "occurred_at"] in _locs(future)
-    assert Note.objects.count() == 1
+    # an offset no database takes, or a year before spreadsheets: refused, never a 500
+    for when in ("0222-06-21T22:28:21-22:23", "0001-01-01T00:00:00+10:00", "1850-01-01T10:00Z"):
+        odd = api.post(f"/customers/{customer.pk}/notes",
+                       {"kind": "note", "body": "x", "occurred_at": when})  # fmt: skip
+        assert odd.status_code == 422 and ["body", "occurred_at"] in _locs(odd), when
+    # a time written with its own offset is kept as the same instant
+    at = "2026-01-05T09:30:00-05:00"
+    offset = api.post(f"/customers/{customer.pk}/notes",
+                      {"kind": "note", "body": "y", "occurred_at": at})  # fmt: skip
+    assert offset.status_code == 201
+    assert Note.objects.get(body="y").occurred_at.isoformat() == "2026-01-05T14:30:00+00:00"
+    assert Note.objects.count() == 2
 
 
 def test_stage_change_round_trip_with_version(owner: User) -> None:
