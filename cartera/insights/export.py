@@ -9,14 +9,8 @@ from decimal import Decimal
 
 from django.utils.translation import get_language
 
+from cartera.core.spreadsheets import neutralise
 from cartera.insights.services import Chart
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(text: str) -> str:
-    """Text that starts like a formula gets a leading apostrophe: shown, never computed."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def chart_csv(chart: Chart) -> str:
@@ -25,9 +19,10 @@ def chart_csv(chart: Chart) -> str:
     delimiter = ";" if spanish else ","
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([safe_text(str(chart.label_header))] + [str(c.header) for c in chart.columns])
+    headers = [str(chart.label_header)] + [str(c.header) for c in chart.columns]
+    writer.writerow([neutralise(h) for h in headers])
     for row in chart.rows:
-        cells = [safe_text(row.label)]
+        cells = [neutralise(row.label)]
         for column in chart.columns:
             value = row.values.get(column.key, 0)
             text = f"{value:.2f}" if isinstance(value, Decimal) and column.money else str(value)

@@ -18,7 +18,6 @@ import csv
 import datetime
 import io
 import math
-import re
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +40,7 @@ from cartera.audit.models import Action
 from cartera.core.countries import country_name, region_name
 from cartera.core.models import Company
 from cartera.core.pagination import bound
+from cartera.core.spreadsheets import neutralise
 from cartera.customers.filters import CustomerFilter
 from cartera.customers.fiscal import format_tax_id
 from cartera.customers.models import (
@@ -64,10 +64,6 @@ FORMATS = ("csv", "xlsx", "vcf")
 # The list's parameters that say how it is shown, not which customers it holds.
 NOT_FILTERS = frozenset({"page", "page_size", "segment"})
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# A phone number in international format: a spreadsheet can compute it at worst, never call
-# anything, so it is written as it is rather than with an apostrophe in front.
-_PHONE = re.compile(r"\+(?=[^0-9]*[0-9])[0-9 .()\-\u00a0]+")
 # Numbers whose digits reach this far from the decimal point are written with an exponent
 # ("1E+400"): written out they would fill megabytes of a single cell.
 _PLAIN_DIGITS = 30
@@ -446,14 +442,6 @@ def record_export(export: Export, *, query: str, segment: Segment | None) -> Non
 
 
 # --- CSV --------------------------------------------------------------------------------------
-
-
-def neutralise(text: str) -> str:
-    """Text a spreadsheet would run as a formula, made plain text with a leading apostrophe;
-    a phone number ("+51 73 808556") is left as it is."""
-    if not text.startswith(_FORMULA_START) or _PHONE.fullmatch(text):
-        return text
-    return "'" + text
 
 
 def number_text(value: int | Decimal | float, *, spanish: bool) -> str:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from cartera.accounts.models import User
 from cartera.core.db import commit_without_waiting_for_disk
 from cartera.core.phones import PhoneError, normalize_phone
+from cartera.core.spreadsheets import neutralise
 from cartera.customers import services as customer_services
 from cartera.customers.models import ChannelType, Customer
 from cartera.customers.validation import (
@@ -42,7 +43,6 @@ from cartera.customers.validation import (
 )
 from cartera.transfer import checked, parallel, reading, writing
 from cartera.transfer.duplicates import BatchLookups, Match, Matcher
-from cartera.transfer.export import neutralise
 from cartera.transfer.fields import FIELDS, Converter, Lists, column_for_path
 from cartera.transfer.models import DuplicatePolicy, Import, ImportedRow, ImportStatus, RowAction
 

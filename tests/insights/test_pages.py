@@ -16,7 +16,7 @@ from cartera.accounts.models import Role, User
 from cartera.core.models import Company, VisibilityMode
 from cartera.customers.models import Customer
 from cartera.insights import services
-from cartera.insights.export import chart_csv, safe_text
+from cartera.insights.export import chart_csv
 from cartera.insights.models import PortfolioCell
 from cartera.insights.services import Chart, Column, Filters, Row
 from cartera.insights.snapshot import refresh_figures
@@ -163,12 +163,14 @@ def test_csv_export_of_a_table_in_english_and_spanish(portfolio: Portfolio, mana
 def test_csv_neutralises_formulas() -> None:
     translation.activate("en")
     chart = Chart("competitor", "Losses", "Competitor", [Column("losses", "Losses")], ["losses"])
-    for name in ('=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tTab", "Normal"):
+    names = ('=HYPERLINK("http://x")', "+1 (x)", "-2+3", "@SUM(A1)", "\tTab", "-", "Normal")
+    for name in (*names, "+51 73 808556"):
         chart.rows.append(Row(name, name, {"losses": 1}))
+    chart.label_header = "=Competitor"
     rows = list(csv.reader(io.StringIO(chart_csv(chart).lstrip("\ufeff"))))
+    assert rows[0][0] == "'=Competitor"
     labels = [r[0] for r in rows[1:]]
-    assert labels == ['\'=HYPERLINK("http://x")', "'+1", "'-2+3", "'@SUM(A1)", "'\tTab", "Normal"]
-    assert safe_text("-") == "'-"
+    assert labels == [*("'" + name for name in names[:-1]), "Normal", "+51 73 808556"]
 
 
 def test_the_api_gives_the_same_figures(portfolio: Portfolio, owner: User) -> None:
