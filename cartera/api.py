@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -236,3 +237,25 @@ api.add_router("/", "cartera.activities.api_documents.router")
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """An /api/ address that names no operation (or an id that is not a number): JSON 404."""
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+class MethodNotAllowedMiddleware:
+    """A method an API address does not offer answers 405 in JSON, as every other API error,
+    and in the user's language; ``Allow`` still lists the methods it offers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if response.status_code != 405 or match is None or match.namespace != api.urls_namespace:
+            return response
+        allowed = response.get("Allow", "")
+        message = _("This address does not take %(method)s requests; it takes %(allowed)s.") % {
+            "method": request.method,
+            "allowed": allowed,
+        }
+        answer = api.create_response(request, {"detail": message}, status=405)
+        answer["Allow"] = allowed
+        return answer

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cartera.core.middleware.UserLanguageMiddleware",
+    "cartera.api.MethodNotAllowedMiddleware",
     "cartera.audit.middleware.AuditSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cartera.accounts.middleware.SessionExpiryMiddleware",

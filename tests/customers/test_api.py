@@ -784,3 +784,24 @@ def test_an_address_that_names_nothing_answers_in_spanish_by_default(owner: User
     # then the 404 is JSON in the site's language
     assert (response.status_code, response.json()) == (404, {"detail": "No encontrado."})
     assert response["Content-Language"] == "es"
+
+
+def test_a_method_an_address_does_not_take_answers_json(owner: User) -> None:
+    # given a salesperson working through the browser session, the site speaking Spanish
+    client = client_for(owner)
+    customer = make_customer(owner)
+
+    # when they send methods the API's addresses do not offer
+    deleted = client.delete("/api/customers")
+    put = client.put(f"/api/customers/{customer.pk}/notes")
+
+    # then each answer is a JSON 405 that says which methods the address takes
+    assert deleted.status_code == 405
+    assert deleted["Content-Type"] == "application/json; charset=utf-8"
+    assert set(deleted["Allow"].split(", ")) == {"GET", "POST"}
+    assert deleted.json()["detail"].startswith("Esta dirección no admite peticiones DELETE")
+    assert put.status_code == 405
+    assert "PUT" in put.json()["detail"]
+    # and pages outside the API keep Django's own answer
+    page = client.get(f"/customers/{customer.pk}/archive/")
+    assert (page.status_code, page["Content-Type"]) == (405, "text/html; charset=utf-8")
