@@ -130,9 +130,11 @@ class CustomerFilter(forms.Form):
             ("name", _("Name (A–Z)")),
             ("-name", _("Name (Z–A)")),
             ("code", _("Code")),
+            ("-code", _("Code, last first")),
             ("-created", _("Newest first")),
             ("created", _("Oldest first")),
             ("-updated", _("Recently changed")),
+            ("updated", _("Longest unchanged")),
         ],
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import typing
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,11 @@ from python_calamine import CalamineWorkbook
 from cartera.accounts.models import User
 from cartera.audit.models import Action, AuditEvent
 from cartera.customers import segments
+from cartera.customers.api import ListParams
+from cartera.customers.filters import CustomerFilter
 from cartera.customers.models import Customer, CustomField
 from cartera.transfer import export
+from cartera.transfer.api_export import FilterParams
 from tests.conftest import bearer, client_for, make_customer, make_lead, valid_cif
 
 pytestmark = pytest.mark.django_db
@@ -482,3 +486,24 @@ def test_api_refuses_an_unknown_column_naming_it(owner: User) -> None:
     response = client_for(owner).get("/api/customers/export?stage=nonsense")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "stage"]
+
+
+@pytest.mark.parametrize("sort", typing.get_args(FilterParams.model_fields["sort"].annotation))
+def test_every_sort_the_api_offers_is_taken(owner: User, sort: str) -> None:
+    # given three clients made one after the other
+    made = [_customer(owner, name) for name in ("Beta", "Alfa", "Gamma")]
+    by_name = sorted(made, key=lambda c: c.legal_name)
+    expected = {
+        "name": by_name, "code": made, "created": made, "updated": made,
+    }[sort.lstrip("-")]  # fmt: skip
+    if sort.startswith("-"):
+        expected = expected[::-1]
+
+    # when the API exports them in the sort the schema offers
+    response = client_for(owner).get(f"/api/customers/export?columns=legal_name&sort={sort}")
+
+    # then the export is given, in that order, and the customer list takes the same sort
+    assert response.status_code == 200, response.content
+    assert [r[0] for r in _rows(response)][1:] == [c.legal_name for c in expected]
+    assert sort in dict(CustomerFilter.base_fields["sort"].choices)
+    assert sort in typing.get_args(ListParams.model_fields["sort"].annotation)
