@@ -118,3 +118,22 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} → {self.survivor_id}"
+
+
+class Scan(models.Model):
+    """One scan of the whole register, however it was started (the nightly job, a manager's
+    button, ``cartera duplicates scan``): what it found and when it ended."""
+
+    finished_at = models.DateTimeField(_("finished at"), db_index=True)
+    customers = models.PositiveIntegerField(_("customers scanned"))
+    found = models.PositiveIntegerField(_("pairs found"))
+    created = models.PositiveIntegerField(_("new pairs"))
+    seconds = models.FloatField(_("seconds"))
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M}: {self.found}"

@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process
 from cartera.core.text import fold
 from cartera.customers.fiscal import TAX_ID_TYPES, check_tax_id
 from cartera.customers.models import Address, AddressType, ContactChannel, Customer
-from cartera.quality.models import DuplicatePair, PairStatus
+from cartera.quality.models import DuplicatePair, PairStatus, Scan
 
 # The import's rules for names: which numbers a name holds, which words single it out.
 from cartera.transfer.duplicates import name_numbers, name_words
@@ -430,7 +430,7 @@ def scan_duplicates() -> ScanResult:
     register = read_register()
     found = find_pairs(register)
     created, updated, removed = store_pairs(found)
-    return ScanResult(
+    result = ScanResult(
         customers=len(register.names),
         found=len(found),
         created=created,
@@ -438,6 +438,14 @@ def scan_duplicates() -> ScanResult:
         removed=removed,
         seconds=time.perf_counter() - started,
     )
+    Scan.objects.create(
+        finished_at=timezone.now(),
+        customers=result.customers,
+        found=result.found,
+        created=result.created,
+        seconds=result.seconds,
+    )
+    return result
 
 
 def _batches(items: Sequence[_T]) -> Iterator[Sequence[_T]]:

@@ -39,7 +39,7 @@ from cartera.customers.models import (
 )
 from cartera.customers.validation import ADDRESS_FIELDS, CustomerInvalid
 from cartera.privacy.models import ConsentRecord, DataSubjectRequest
-from cartera.quality.models import DuplicatePair, Merge, PairStatus
+from cartera.quality.models import DuplicatePair, Merge, PairStatus, Scan
 from cartera.quality.movers import MergeContext, merge_movers, register_merge_mover
 from cartera.quality.scan import email_key, phone_key
 
@@ -210,10 +210,9 @@ def scan_state() -> ScanState:
 
     runs = DBTaskResult.objects.filter(task_path=scan_duplicates_job.module_path)
     waiting = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
-    done = runs.filter(status=TaskResultStatus.SUCCESSFUL).order_by("-finished_at")
     return ScanState(
         pending=runs.filter(status__in=waiting).exists(),
-        last=done.values_list("finished_at", flat=True).first(),
+        last=Scan.objects.values_list("finished_at", flat=True).first(),
     )
 
 

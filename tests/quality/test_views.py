@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -13,7 +15,7 @@ from django.utils import timezone
 from cartera.accounts.models import User
 from cartera.core.jobs import run_pending
 from cartera.customers.models import Customer
-from cartera.quality.models import DuplicatePair, Merge, PairStatus
+from cartera.quality.models import DuplicatePair, Merge, PairStatus, Scan
 from tests.conftest import bearer, client_for, make_customer, valid_cif
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +243,20 @@ def test_managers_ask_for_a_scan_that_the_worker_runs(owner: User, manager: User
     # then the pair is in the queue, and the page says when the register was last scanned
     assert DuplicatePair.objects.count() == 1
     assert "Última búsqueda:" in state(manager)
+
+
+def test_a_scan_from_the_command_line_is_the_last_scan_too(owner: User, manager: User) -> None:
+    # given a register never scanned
+    make_customer(owner, legal_name="Hermanos Ruiz SL", tax_id=valid_cif(31))
+    make_customer(owner, legal_name="Hermanos Ruiz", tax_id=valid_cif(32))
+    page = client_for(manager).get("/duplicates/").content.decode()
+    assert "todavía no se ha revisado" in page
+
+    # when an administrator scans it with `cartera duplicates scan`, not through the worker
+    call_command("duplicates", "scan", stdout=io.StringIO())
+
+    # then the queue says when that scan ended, and what it found is kept with it
+    page = client_for(manager).get("/duplicates/").content.decode()
+    assert "todavía no se ha revisado" not in page and "Última búsqueda:" in page
+    scan = Scan.objects.get()
+    assert (scan.customers, scan.found, scan.created) == (2, 1, 1)
