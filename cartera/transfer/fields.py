@@ -424,6 +424,8 @@ def column_for_path(path: str, present: set[str]) -> str:
         return CONTACT_COLUMNS.get(name, "contact_name")
     if head == "custom_data":
         return CUSTOM_PREFIX + rest
+    if head == "tax_country" and head not in present and "country" in present:
+        return "country"  # without a tax country column, the address's country is the tax one
     return head
 
 

@@ -160,7 +160,9 @@ class Checker:
                 if key == "channels":
                     key = _channel_source(item.data, path)
                 for message in messages:
-                    item.errors.append(self._error(item, key, message))
+                    error = self._error(item, key, message)
+                    if error not in item.errors:  # one country refused as address and tax one
+                        item.errors.append(error)
             return
         if not item.errors:
             item.clean = clean

@@ -498,3 +498,16 @@ def test_after_the_check_the_columns_can_be_changed_and_checked_again(owner: Any
     assert client.post(f"/import/{batch.pk}/mapping/", columns).status_code == 302
     batch.refresh_from_db()
     assert batch.status == ImportStatus.CHECKING
+
+
+def test_a_refused_country_is_named_once_under_the_file_s_own_column(owner: Any) -> None:
+    # given a file whose only country column is the address's "País", with a tax id
+    rows = [["Razón social", "NIF", "País", "Etapa"],
+            ["Uno SL", "B12345674", "Narnia", "Lead"]]  # fmt: skip
+
+    # when it is checked
+    batch = imported("pais.csv", csv_bytes(rows), owner, dry_run=True)
+
+    # then the country the tax id takes from it is refused once, under that column
+    assert [(e["row"], e["column"], e["value"]) for e in batch.errors] == [(2, "País", "Narnia")]
+    assert batch.errors[0]["message"] == "Elige un país válido."
