@@ -6,3 +6,9 @@ class TransferConfig(AppConfig):
     name = "cartera.transfer"
     label = "transfer"
     verbose_name = _("Import and export")
+
+    def ready(self) -> None:
+        from cartera.customers.filters import register_filter
+        from cartera.transfer.filters import ImportFilter
+
+        register_filter(ImportFilter())

@@ -511,3 +511,30 @@ def test_a_refused_country_is_named_once_under_the_file_s_own_column(owner: Any)
     # then the country the tax id takes from it is refused once, under that column
     assert [(e["row"], e["column"], e["value"]) for e in batch.errors] == [(2, "País", "Narnia")]
     assert batch.errors[0]["message"] == "Elige un país válido."
+
+
+def test_an_import_s_customers_open_in_the_list(
+    team_visibility: Any, owner: Any, outsider: Any
+) -> None:
+    # given a customer the file updates, one it does not name, and two rows it creates
+    existing = make_customer(
+        owner, channels=[{"type": "email", "value": "compras1@cliente1.example"}]
+    )
+    make_customer(owner, legal_name="Ajena al fichero SL", tax_id=valid_cif(77))
+    rows = [SPANISH_HEADERS, spanish_row(1), spanish_row(2), spanish_row(3)]
+    batch = imported("a.csv", csv_bytes(rows), owner, policy="update_empty")
+    assert (batch.created_count, batch.updated_count) == (2, 1)
+
+    # when the importer follows the result's link to the customer list
+    page = client_for(owner).get(f"/import/{batch.pk}/").content.decode()
+    assert f'href="/customers/?imported={batch.pk}"' in page
+    listed = client_for(owner).get(f"/customers/?imported={batch.pk}")
+
+    # then the list holds exactly what the import created and updated, and says so
+    names = {c.legal_name for c in listed.context["page"].object_list}
+    assert names == {existing.legal_name, "Suministros Número 2 SL", "Suministros Número 3 SL"}
+    assert "a.csv · " in listed.content.decode()
+    # and someone else, who sees only their team's customers, may not filter by it
+    theirs = client_for(outsider).get(f"/customers/?imported={batch.pk}")
+    assert "imported" in theirs.context["filter"].errors
+    assert not {c.legal_name for c in theirs.context["page"].object_list} & names
