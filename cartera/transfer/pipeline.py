@@ -361,7 +361,7 @@ def _run_import(batch: Import, *, by: User, progress: Callable[[int], None] | No
                 prepared = writing.prepare(plan.creates, *claimed)
                 _write_chunk(batch, plan, prepared, chunk[-1][0] + 1, by=by)
             if progress:
-                progress(batch.next_row)
+                progress(batch.next_row - 1)  # the last row written
     finally:
         checker.matcher.close()
 
@@ -439,7 +439,7 @@ def _write_pending(
     plan, args, handle, next_row = pending
     _write_chunk(batch, plan, preparer.result(handle, args), next_row, by=by)
     if progress:
-        progress(batch.next_row)
+        progress(batch.next_row - 1)
 
 
 @dataclass

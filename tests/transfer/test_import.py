@@ -436,7 +436,7 @@ def test_the_command_speaks_the_user_s_language(owner: Any, tmp_path: Any) -> No
     text = out.getvalue()
     assert "3 filas comprobadas en" in text and "2 válidas (0 duplicadas), 1 no válidas" in text
     assert "Fila 3, NIF «B12345670»: " in text
-    assert "Importado hasta la fila 5" in text and ": 2 creados, 0 actualizados, 1 omitidos" in text
+    assert "Importado hasta la fila 4" in text and ": 2 creados, 0 actualizados, 1 omitidos" in text
     assert "created" not in text and "row" not in text
     # and in English when that is the language
     with translation.override("en"):
