@@ -338,6 +338,41 @@ def _contact_key(contact: Contact) -> tuple[Any, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Brought:
+    """A channel, address or contact of the merged customer, and whether the kept one has it
+    already (then it is not copied)."""
+
+    text: str
+    kind: str
+    already: bool
+
+
+def register_rows_brought(
+    survivor: Customer, other: Customer, *, home_region: str
+) -> dict[str, list[Brought]]:
+    """The merged customer's channels, addresses and contacts, compared as the merge compares
+    them: {"channels": [...], "addresses": [...], "contacts": [...]}; phones are shown as the
+    ficha shows them (national in ``home_region``)."""
+    channel_keys = {_channel_key(c) for c in survivor.channels.all()}
+    address_keys = {_address_key(a) for a in survivor.addresses.all()}
+    contact_keys = {_contact_key(c) for c in survivor.contacts.all()}
+    return {
+        "channels": [
+            Brought(c.display(home_region), c.get_type_display(), _channel_key(c) in channel_keys)
+            for c in other.channels.all()
+        ],
+        "addresses": [
+            Brought(str(a), a.get_type_display(), _address_key(a) in address_keys)
+            for a in other.addresses.all()
+        ],
+        "contacts": [
+            Brought(c.full_name, c.role, _contact_key(c) in contact_keys)
+            for c in other.contacts.all()
+        ],
+    }
+
+
 def _moved_event(context: MergeContext, object_type: str, obj: Any) -> AuditEvent:
     return audit.event(
         action=Action.MERGE,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cartera.accounts.models import User
 from cartera.activities.models import Attachment, Note, Task, TimelineEntry
+from cartera.core.models import Company
 from cartera.core.pagination import BoundedPaginator
 from cartera.customers.forms import LANGUAGE_CHOICES
 from cartera.customers.models import Customer
@@ -168,12 +169,18 @@ def _errors_by_row(exc: CustomerInvalid) -> tuple[dict[str, list[str]], list[str
     return rows, general
 
 
-def _moving(other: Customer) -> list[tuple[str, int]]:
-    """What the merged customer brings (a handful of counts, one query each)."""
+def _moving(survivor: Customer, other: Customer) -> dict[str, Any]:
+    """What the merged customer brings: its channels, addresses and contacts one by one (those
+    the kept customer has already are not copied), and how many of everything else."""
+    brought = services.register_rows_brought(
+        survivor, other, home_region=Company.load().default_country
+    )
+    listed = [
+        (_("Contact channels"), brought["channels"]),
+        (_("Addresses"), brought["addresses"]),
+        (_("Contacts"), brought["contacts"]),
+    ]
     counts = [
-        (_("Contact channels"), other.channels.count()),
-        (_("Addresses"), other.addresses.count()),
-        (_("Contacts"), other.contacts.count()),
         (_("Tasks"), Task.objects.filter(customer=other).count()),
         (_("Notes and calls"), Note.objects.filter(customer=other).count()),
         (_("Documents"), Attachment.objects.filter(customer=other).count()),
@@ -181,7 +188,10 @@ def _moving(other: Customer) -> list[tuple[str, int]]:
         (_("Consents"), ConsentRecord.objects.filter(customer=other).count()),
         (_("Data-protection requests"), DataSubjectRequest.objects.filter(customer=other).count()),
     ]
-    return [(label, n) for label, n in counts if n]
+    return {
+        "listed": [(label, items) for label, items in listed if items],
+        "counts": [(label, n) for label, n in counts if n],
+    }
 
 
 @login_required
@@ -237,7 +247,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         "other": other,
         "rows": rows,
         "errors": general,
-        "moving": _moving(other),
+        "moving": _moving(survivor, other),
         "mergeable": pair.status != PairStatus.MERGED
         and survivor.archived_at is None
         and other.archived_at is None,

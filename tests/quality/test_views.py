@@ -260,3 +260,33 @@ def test_a_scan_from_the_command_line_is_the_last_scan_too(owner: User, manager:
     assert "todavía no se ha revisado" not in page and "Última búsqueda:" in page
     scan = Scan.objects.get()
     assert (scan.customers, scan.found, scan.created) == (2, 1, 1)
+
+
+def test_the_merge_screen_lists_what_is_copied_and_what_the_kept_one_has(owner: User) -> None:
+    # given twins with the same phone and address; the other has its own e-mail and a contact
+    a, b, pair = twins(owner)
+    b.channels.filter(type="email").update(value="ventas@gemelos.example")
+    b.contacts.create(first_name="Ana", last_name="Ruiz", role="Compras")
+
+    # when the merge screen is opened, keeping the first
+    page = client_for(owner).get(f"/duplicates/{pair.pk}/merge/?keep={a.pk}")
+
+    # then each channel, address and contact of the other is listed, the ones the first has
+    # already marked as not copied
+    listed = {str(label): items for label, items in page.context["moving"]["listed"]}
+    channels = {(i.text, i.already) for i in listed["Vías de contacto"]}
+    assert channels == {("600 11 22 33", True), ("ventas@gemelos.example", False)}
+    assert [(i.already) for i in listed["Direcciones"]] == [True]
+    assert [(i.text, i.kind, i.already) for i in listed["Contactos"]] == [
+        ("Ana Ruiz", "Compras", False)
+    ]
+    html = page.content.decode()
+    assert f"{a.code} ya lo tiene: no se copia" in html and "ventas@gemelos.example" in html
+
+    # and the merge copies exactly what was listed as copied
+    data = {"survivor": a.pk, "confirm": "1"}
+    assert client_for(owner).post(f"/duplicates/{pair.pk}/merge/", data).status_code == 302
+    assert sorted(a.channels.values_list("value", flat=True)) == [
+        "+34600112233", "info@munoz.example", "ventas@gemelos.example",
+    ]  # fmt: skip
+    assert a.addresses.count() == 1 and a.contacts.get().full_name == "Ana Ruiz"
