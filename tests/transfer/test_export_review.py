@@ -94,7 +94,7 @@ def _count_queries(item: export.Export) -> int:
 # --- Filters the list refuses ---------------------------------------------------------------
 
 
-_NOT_A_CHOICE = "Escoja una opción válida. Esa opción no está entre las disponibles."
+_NOT_A_CHOICE = "Elige una opción válida: esa no está entre las disponibles."
 
 
 @pytest.mark.parametrize(
@@ -102,14 +102,14 @@ _NOT_A_CHOICE = "Escoja una opción válida. Esa opción no está entre las disp
     [
         (
             "stage=bogus",
-            "Etapa: Escoja una opción válida. bogus no es una de las opciones disponibles.",
+            "Etapa: Elige una opción válida: bogus no está entre las disponibles.",
         ),
         ("owner=abc", f"Responsable: {_NOT_A_CHOICE}"),
         ("owner=99999", f"Responsable: {_NOT_A_CHOICE}"),
         ("group=99999", f"Grupo: {_NOT_A_CHOICE}"),
         (
             "q=" + "x" * 300,
-            "Buscar: Asegúrese de que este valor tenga menos de 200 caracteres (tiene 300).",
+            "Buscar: Escribe como máximo 200 caracteres (tiene 300).",
         ),
     ],
 )
