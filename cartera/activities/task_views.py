@@ -238,7 +238,7 @@ def _customer_matches(user: User, query: str) -> list[Customer]:
     found = Customer.objects.visible_to(user).current().search(query)
     # The first matches the index gives, then sorted: a common name may match thousands.
     ids = list(found.order_by().values_list("pk", flat=True)[:CUSTOMER_MATCHES])
-    return list(Customer.objects.filter(pk__in=ids).order_by("legal_name", "id"))
+    return list(Customer.objects.filter(pk__in=ids).order_by("sort_name", "id"))
 
 
 # --- One task ---------------------------------------------------------------------------

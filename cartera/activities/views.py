@@ -284,7 +284,7 @@ def today(request: HttpRequest) -> HttpResponse:
         reminder.text = reminders_service.describe(reminder)  # type: ignore[attr-defined]
     mine = Customer.objects.visible_to(user).current().filter(owner=user)
     follow_ups = list(mine.filter(follow_up=True).order_by("-updated_at", "-id")[:10])
-    pre_inactive = list(mine.with_activity(Activity.PRE_INACTIVE).order_by("legal_name", "id")[:10])
+    pre_inactive = list(mine.with_activity(Activity.PRE_INACTIVE).order_by("sort_name", "id")[:10])
     context = {
         "day": day,
         "tasks": tasks[:TODAY_LIMIT],

@@ -18,3 +18,11 @@ def fold(text: str) -> str:
 def squash(text: str) -> str:
     """Only the letters and digits of folded text: 'B-1234567.4' -> 'b12345674'."""
     return _NON_ALNUM.sub("", fold(text))
+
+
+def sort_key(text: str) -> str:
+    """How a name sorts in a list, the same on every database: case and accents ignored, and ñ
+    a letter of its own after n ('Óptica' with the o's, 'Ñandú' after 'Nube', before 'Oca')."""
+    if text.isascii():  # most names: nothing to decompose
+        return " ".join(text.lower().split())
+    return fold(text.replace("ñ", "n~").replace("Ñ", "n~"))

@@ -46,8 +46,8 @@ def register_filter(extension: FilterExtension) -> None:
 
 
 SORTS = {
-    "name": ("legal_name", "id"),
-    "-name": ("-legal_name", "-id"),
+    "name": ("sort_name", "id"),
+    "-name": ("-sort_name", "-id"),
     "code": ("code",),
     "-code": ("-code",),
     "created": ("created_at", "id"),

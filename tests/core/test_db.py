@@ -57,7 +57,7 @@ def test_statistics_are_refreshed_on_sqlite(owner) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'customers_customer'")
         indexes = {row[0] for row in cursor.fetchall()}
-    assert "customer_name" in indexes
+    assert "customer_sort_name" in indexes
 
 
 def test_the_statistics_job_runs_every_night() -> None:

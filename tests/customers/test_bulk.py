@@ -16,6 +16,7 @@ from cartera.core.countries import COUNTRY_CURRENCY, is_region_of
 from cartera.core.models import Sequence
 from cartera.core.phones import is_mobile
 from cartera.core.postal import postal_code_error, region_for_postal_code
+from cartera.core.text import sort_key
 from cartera.customers import services
 from cartera.customers.demo import COUNTRIES, fill
 from cartera.customers.demo.bulk import bulk_load
@@ -117,6 +118,8 @@ def test_bulk_search_text_is_what_the_model_computes(loaded: list[Customer]) -> 
     # then
     mismatches = {c.code: c.search_text for c in loaded if c.search_text != c.build_search_text()}
     assert mismatches == {}
+    # and so is the name the list sorts by
+    assert {c.code: c.sort_name for c in loaded if c.sort_name != sort_key(c.legal_name)} == {}
     assert any(c.contacts.all() for c in loaded)  # contacts' names are part of it
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cartera.accounts.models import User
+from cartera.customers import services
 from cartera.customers.models import Customer, CustomField
 from tests.conftest import CIF_SL, client_for, make_customer, make_lead
 
@@ -381,3 +382,25 @@ def test_counts_stop_at_the_ceiling_and_say_more_than(owner: User, settings: Any
     # and an exact count below the ceiling stays exact
     settings.CARTERA_MAX_COUNT = 100
     assert client.get("/api/customers").json()["count_is_exact"] is True
+
+
+def test_the_list_sorts_names_as_a_spanish_reader_expects(owner: User) -> None:
+    # given names with capitals, accents and ñ, and one renamed after it was created
+    names = ["Óptica Central", "zapatería López", "Nube SL", "Ñandú SA", "Oca SL", "Álamo SA"]
+    for name in names:
+        make_lead(owner, name)
+    renamed = make_lead(owner, "Zeta SL")
+    services.update_customer(
+        customer=renamed, data={"legal_name": "Ébano SL"}, by=owner, version=renamed.version
+    )
+
+    # when the list is sorted by name, A–Z and Z–A
+    def listed(sort: str) -> list[str]:
+        page = client_for(owner).get(f"/customers/?sort={sort}").context["page"]
+        return [c.legal_name for c in page.object_list]
+
+    # then case and accents do not count, and ñ comes after n
+    expected = ["Álamo SA", "Ébano SL", "Nube SL", "Ñandú SA", "Oca SL", "Óptica Central",
+                "zapatería López"]  # fmt: skip
+    assert listed("name") == expected
+    assert listed("-name") == expected[::-1]

@@ -10,6 +10,7 @@ import pytest
 from cartera.activities.models import TimelineEntry
 from cartera.audit import services as audit
 from cartera.audit.models import Action, AuditEvent
+from cartera.core.text import sort_key
 from cartera.customers.models import Address, ChannelType, ContactChannel, Customer
 from cartera.customers.services import AUDITED_FIELDS
 from cartera.transfer.duplicates import NameIndex
@@ -35,6 +36,7 @@ def test_search_text_and_history_as_the_model_builds_them(owner: Any) -> None:
     assert batch.created_count == 2, batch.errors
     for customer in Customer.objects.filter(code__in=_codes(batch)):
         assert customer.search_text == customer.build_search_text()
+        assert customer.sort_name == sort_key(customer.legal_name)  # "opticas pen~a muller 1 sl"
         # and the history holds every field that has a value, as the audit diff makes it
         event = AuditEvent.objects.get(customer_id=customer.pk, action=Action.IMPORT)
         expected = audit.diff({}, audit.snapshot(customer, AUDITED_FIELDS["customer"]))

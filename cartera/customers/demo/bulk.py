@@ -52,6 +52,7 @@ from cartera.customers.demo.drawing import Choice, Kit, Place, References, WordC
 from cartera.customers.demo.stores import PostgresStore, Row, SQLiteStore
 from cartera.customers.demo.tax_ids import ORG, PERSON, Holder
 from cartera.customers.models import Customer
+from cartera.customers.models.customer import sort_name_of
 from cartera.customers.services import take_customer_codes
 
 T = TypeVar("T")
@@ -297,7 +298,7 @@ class BulkPlanner:
             loss_detail, group_id, rnd() < 0.15, owner, one(words.NOTES) if rnd() < 0.3 else "",
             payment, terms, kit.currency, "es", refs.lead_sources.get(one(LEAD_SOURCES)), sector,
             size, revenue, potential, "{}", reviewed_at, archived_at, created_at, reviewed_at,
-            owner, owner, 1,
+            owner, owner, 1, sort_name_of(legal_name),
         )  # fmt: skip
         return Planned(values, search, channels, address, contacts, tags, country, stage)
 

@@ -28,7 +28,7 @@ CUSTOMER_FIELDS = (
     "status_reason", "loss_reason", "loss_detail", "group", "follow_up", "owner",
     "notes", "payment_method", "payment_terms_days", "currency", "language", "lead_source",
     "sector", "size", "annual_revenue", "purchase_potential", "custom_data", "reviewed_at",
-    "archived_at", "created_at", "updated_at", "created_by", "updated_by", "version",
+    "archived_at", "created_at", "updated_at", "created_by", "updated_by", "version", "sort_name",
 )  # fmt: skip
 CHANNEL_FIELDS = ("customer", "type", "label", "value", "is_primary", "position")
 ADDRESS_FIELDS = ("customer", "type", "street", "exterior_number", "interior_number",

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from cartera.core.models import Company, VisibilityMode
-from cartera.core.text import fold, squash
+from cartera.core.text import fold, sort_key, squash
 from cartera.customers.models.options import (
     CustomerGroup,
     FiscalType,
@@ -190,6 +190,13 @@ def among(customers: CustomerQuerySet, outer: str = "customer_id") -> Exists:
     return Exists(customers.filter(pk=OuterRef(outer)))
 
 
+SORT_NAME_LENGTH = 255
+
+
+def sort_name_of(legal_name: str) -> str:
+    return sort_key(legal_name)[:SORT_NAME_LENGTH]
+
+
 class Customer(models.Model):
     """A person or organisation the company deals with, at any stage."""
 
@@ -306,12 +313,14 @@ class Customer(models.Model):
     )
     # Folded names, code, ids, e-mails and phone digits, kept in step by the services.
     search_text = models.TextField(editable=False, default="")
+    # The legal name as the list sorts it (``cartera.core.text.sort_key``), kept in step on save.
+    sort_name = models.CharField(max_length=SORT_NAME_LENGTH, editable=False, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
-        ordering = ["legal_name", "id"]
+        ordering = ["sort_name", "id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
@@ -323,11 +332,11 @@ class Customer(models.Model):
         ]
         indexes = [
             # The list's sort orders: its first page reads 25 entries of one of these.
-            models.Index(fields=["legal_name", "id"], name="customer_name"),
+            models.Index(fields=["sort_name", "id"], name="customer_sort_name"),
             models.Index(fields=["created_at", "id"], name="customer_created"),
             models.Index(fields=["updated_at", "id"], name="customer_updated"),
-            models.Index(fields=["owner", "legal_name"], name="customer_owner_name"),
-            models.Index(fields=["stage", "legal_name"], name="customer_stage_name"),
+            models.Index(fields=["owner", "sort_name"], name="customer_owner_sort_name"),
+            models.Index(fields=["stage", "sort_name"], name="customer_stage_sort_name"),
             models.Index(fields=["status"], name="customer_status"),
             # Only the archived: SQLite would otherwise read ``archived_at IS NULL`` (nearly
             # every customer) through this index instead of walking the list's sort order.
@@ -344,6 +353,13 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sort_name = sort_name_of(self.legal_name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "legal_name" in fields and "sort_name" not in fields:
+            kwargs["update_fields"] = [*fields, "sort_name"]
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:
