@@ -534,6 +534,12 @@ def test_an_import_s_customers_open_in_the_list(
     names = {c.legal_name for c in listed.context["page"].object_list}
     assert names == {existing.legal_name, "Suministros Número 2 SL", "Suministros Número 3 SL"}
     assert "a.csv · " in listed.content.decode()
+    # and the export API takes the same filter
+    exported = client_for(owner).get(
+        f"/api/customers/export?imported={batch.pk}&columns=legal_name"
+    )
+    lines = b"".join(exported.streaming_content).decode("utf-8-sig").splitlines()[1:]
+    assert set(lines) == names
     # and someone else, who sees only their team's customers, may not filter by it
     theirs = client_for(outsider).get(f"/customers/?imported={batch.pk}")
     assert "imported" in theirs.context["filter"].errors
