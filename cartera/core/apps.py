@@ -1,6 +1,8 @@
 import datetime
+from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,3 +21,18 @@ class CoreConfig(AppConfig):
         jobs.register_periodic(
             "core.refresh_statistics", jobs.refresh_statistics_job, daily_at=datetime.time(4, 0)
         )
+        post_migrate.connect(_statistics_after_migrating, sender=self)
+
+
+def _statistics_after_migrating(*, plan: Any = None, using: str = "default", **kwargs: Any) -> None:
+    """SQLite plans with the statistics of the last ``ANALYZE``: an index a migration adds has
+    none until the nightly refresh, and the list may meanwhile be read through the wrong one (a
+    new sort index: 0.2 ms became 180 ms among 100,000 customers). Refreshed once per
+    ``migrate`` that applied something."""
+    if not plan:
+        return
+    from django.db import connections
+
+    from cartera.core.db import refresh_statistics
+
+    refresh_statistics(connections[using])

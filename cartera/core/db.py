@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 @contextmanager
@@ -27,7 +28,7 @@ def joins_as_written() -> Iterator[None]:
         yield
 
 
-def refresh_statistics() -> bool:
+def refresh_statistics(using: BaseDatabaseWrapper | None = None) -> bool:
     """Refresh the query planner's statistics where the database does not do it by itself.
 
     SQLite keeps them only when told (``ANALYZE``); without them, a table that has grown (the
@@ -39,9 +40,10 @@ def refresh_statistics() -> bool:
     sampled ``ANALYZE`` (``analysis_limit``) estimated a thousand customers per owner where there
     were 140,000, and the list then sorted a million rows.
     """
-    if connection.vendor != "sqlite":
+    database = using or connection
+    if database.vendor != "sqlite":
         return False
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute("ANALYZE")
     return True
 

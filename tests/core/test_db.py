@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
 from cartera.core import jobs
@@ -58,6 +60,33 @@ def test_statistics_are_refreshed_on_sqlite(owner) -> None:
         cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'customers_customer'")
         indexes = {row[0] for row in cursor.fetchall()}
     assert "customer_sort_name" in indexes
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics")
+def test_a_migrate_that_applied_something_refreshes_the_statistics(owner) -> None:
+    # given a database without statistics, as one is after a migration added an index
+    make_customer(owner)
+    migration = MigrationLoader(connection).get_migration("customers", "0011_sort_name")
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+
+    # when migrate ends having applied nothing, then nothing is analysed
+    emit_post_migrate_signal(0, False, "default", plan=[])
+    assert not _statistics()
+
+    # and when it applied a migration, the new indexes have their statistics
+    emit_post_migrate_signal(0, False, "default", plan=[(migration, False)])
+    assert {"customer_sort_name", "customer_owner_sort_name"} <= _statistics()
+
+
+def _statistics() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
+            return set()
+        cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'customers_customer'")
+        return {row[0] for row in cursor.fetchall()}
 
 
 def test_the_statistics_job_runs_every_night() -> None:
