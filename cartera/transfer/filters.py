@@ -17,6 +17,10 @@ WROTE = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED)
 
 
 class ImportChoiceField(forms.ModelChoiceField):
+    # The list shows it only when set (the import's page links to it): its choices are then
+    # read, not on every page of the list.
+    shown_when_set = True
+
     def label_from_instance(self, obj: Any) -> str:
         when = formats.date_format(timezone.localtime(obj.created_at), "SHORT_DATE_FORMAT")
         return f"{obj.file_name} · {when}"

@@ -534,6 +534,11 @@ def test_an_import_s_customers_open_in_the_list(
     names = {c.legal_name for c in listed.context["page"].object_list}
     assert names == {existing.legal_name, "Suministros Número 2 SL", "Suministros Número 3 SL"}
     assert "a.csv · " in listed.content.decode()
+    # while the list as it usually opens does not offer the filter, nor read the imports
+    with CaptureQueriesContext(connection) as queries:
+        plain = client_for(owner).get("/customers/").content.decode()
+    assert "Importado de" not in plain and "a.csv · " not in plain
+    assert not [q for q in queries.captured_queries if "transfer_import" in q["sql"]]
     # and the export API takes the same filter
     exported = client_for(owner).get(
         f"/api/customers/export?imported={batch.pk}&columns=legal_name"
