@@ -91,11 +91,12 @@ def generate(size: int) -> dict[str, float]:
             "INSERT INTO customers_customer (code, kind, legal_name, trade_name, first_name, "
             "last_name, tax_id, tax_id_type, tax_country, stage, status, status_reason, "
             "loss_reason, loss_detail, follow_up, owner_id, notes, payment_method, currency, "
-            "language, size, custom_data, created_at, updated_at, search_text, version, group_id) "
+            "language, size, custom_data, created_at, updated_at, search_text, version, group_id, "
+            "sort_name) "
             f"SELECT 'B-' || n, 'organization', 'Cliente ' || n, '', '', '', '', '', 'ES', "
             f"'client', 'active', '', '', '', {'false' if pg else '0'}, %s, '', '', "
             f"'EUR', '', '', '{{}}', {now}, {now}, '', 1, "
-            f"CASE WHEN n %% 10 = 0 THEN %s ELSE NULL END FROM ({numbers}) AS seq",
+            f"CASE WHEN n %% 10 = 0 THEN %s ELSE NULL END, 'cliente ' || n FROM ({numbers}) AS seq",
             [owner.pk, group.pk, size],
         )
         timings["customers_s"] = time.perf_counter() - started

@@ -79,6 +79,7 @@ def plant(count: int, seed: int) -> list[tuple[int, int]]:
     from django.db import transaction
 
     from cartera.customers.models import Address, ContactChannel, Customer
+    from cartera.customers.models.customer import sort_name_of
 
     rng = random.Random(seed)
     total = Customer.objects.count()
@@ -95,6 +96,7 @@ def plant(count: int, seed: int) -> list[tuple[int, int]]:
         item.pk = None
         item.code = f"DUP-{n:06d}"
         item.legal_name = variant(item.legal_name, rng)
+        item.sort_name = sort_name_of(item.legal_name)
         item.trade_name = ""
         item.tax_id = ""
         copies.append(item)

@@ -1,4 +1,5 @@
 import datetime
+import logging
 from typing import Any
 
 from django.apps import AppConfig
@@ -31,8 +32,11 @@ def _statistics_after_migrating(*, plan: Any = None, using: str = "default", **k
     ``migrate`` that applied something."""
     if not plan:
         return
-    from django.db import connections
+    from django.db import OperationalError, connections
 
     from cartera.core.db import refresh_statistics
 
-    refresh_statistics(connections[using])
+    try:
+        refresh_statistics(connections[using])
+    except OperationalError as exc:  # busy (a long import writing): the night's run will do
+        logging.getLogger(__name__).warning("Statistics not refreshed after migrating: %s", exc)

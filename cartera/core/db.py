@@ -28,7 +28,7 @@ def joins_as_written() -> Iterator[None]:
         yield
 
 
-def refresh_statistics(using: BaseDatabaseWrapper | None = None) -> bool:
+def refresh_statistics(database: BaseDatabaseWrapper | None = None) -> bool:
     """Refresh the query planner's statistics where the database does not do it by itself.
 
     SQLite keeps them only when told (``ANALYZE``); without them, a table that has grown (the
@@ -40,7 +40,7 @@ def refresh_statistics(using: BaseDatabaseWrapper | None = None) -> bool:
     sampled ``ANALYZE`` (``analysis_limit``) estimated a thousand customers per owner where there
     were 140,000, and the list then sorted a million rows.
     """
-    database = using or connection
+    database = database or connection
     if database.vendor != "sqlite":
         return False
     with database.cursor() as cursor:

@@ -7,6 +7,16 @@ its own, and are translated there. Nothing imports this module."""
 from django.utils.translation import gettext_noop, ngettext_lazy
 
 MESSAGES = [
+    gettext_noop("No file was submitted. Check the encoding type on the form."),
+    gettext_noop("No file was submitted."),
+    gettext_noop("The submitted file is empty."),
+    gettext_noop("Please correct the duplicate values below."),
+    ngettext_lazy(
+        "Please submit at most %(num)d form.", "Please submit at most %(num)d forms.", "num"
+    ),
+    ngettext_lazy(
+        "Please submit at least %(num)d form.", "Please submit at least %(num)d forms.", "num"
+    ),
     gettext_noop("Enter a valid value."),
     gettext_noop("Enter a valid URL."),
     gettext_noop("Enter a valid integer."),

@@ -25,4 +25,5 @@ def sort_key(text: str) -> str:
     a letter of its own after n ('Óptica' with the o's, 'Ñandú' after 'Nube', before 'Oca')."""
     if text.isascii():  # most names: nothing to decompose
         return " ".join(text.lower().split())
-    return fold(text.replace("ñ", "n~").replace("Ñ", "n~"))
+    composed = unicodedata.normalize("NFC", text)  # an "n" and a combining tilde is an ñ too
+    return fold(composed.replace("ñ", "n~").replace("Ñ", "n~"))

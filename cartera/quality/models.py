@@ -128,6 +128,8 @@ class Scan(models.Model):
     customers = models.PositiveIntegerField(_("customers scanned"))
     found = models.PositiveIntegerField(_("pairs found"))
     created = models.PositiveIntegerField(_("new pairs"))
+    updated = models.PositiveIntegerField(_("changed pairs"))
+    removed = models.PositiveIntegerField(_("pairs no longer found"))
     seconds = models.FloatField(_("seconds"))
 
     class Meta:

@@ -419,6 +419,9 @@ class ScanResult:
         }
 
 
+KEEP_SCANS = 100  # the record of the last scans: a few months of nightly ones
+
+
 def scan_duplicates() -> ScanResult:
     """Scan the whole register and bring the stored pairs up to date.
 
@@ -443,8 +446,12 @@ def scan_duplicates() -> ScanResult:
         customers=result.customers,
         found=result.found,
         created=result.created,
+        updated=result.updated,
+        removed=result.removed,
         seconds=result.seconds,
     )
+    kept = Scan.objects.values_list("pk", flat=True)[:KEEP_SCANS]
+    Scan.objects.exclude(pk__in=list(kept)).delete()
     return result
 
 

@@ -210,10 +210,11 @@ def scan_state() -> ScanState:
 
     runs = DBTaskResult.objects.filter(task_path=scan_duplicates_job.module_path)
     waiting = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
-    return ScanState(
-        pending=runs.filter(status__in=waiting).exists(),
-        last=Scan.objects.values_list("finished_at", flat=True).first(),
-    )
+    last = Scan.objects.values_list("finished_at", flat=True).first()
+    if last is None:  # scans the worker ran before scans were recorded
+        done = runs.filter(status=TaskResultStatus.SUCCESSFUL).order_by("-finished_at")
+        last = done.values_list("finished_at", flat=True).first()
+    return ScanState(pending=runs.filter(status__in=waiting).exists(), last=last)
 
 
 # --- Merge ------------------------------------------------------------------------------
@@ -340,12 +341,13 @@ def _contact_key(contact: Contact) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Brought:
-    """A channel, address or contact of the merged customer, and whether the kept one has it
-    already (then it is not copied)."""
+    """A channel, address or contact of the merged customer: whether the kept one has it
+    already, or it repeats one listed before it (then it is not copied, or copied once)."""
 
     text: str
     kind: str
     already: bool
+    repeated: bool = False
 
 
 def register_rows_brought(
@@ -354,23 +356,30 @@ def register_rows_brought(
     """The merged customer's channels, addresses and contacts, compared as the merge compares
     them: {"channels": [...], "addresses": [...], "contacts": [...]}; phones are shown as the
     ficha shows them (national in ``home_region``)."""
-    channel_keys = {_channel_key(c) for c in survivor.channels.all()}
-    address_keys = {_address_key(a) for a in survivor.addresses.all()}
-    contact_keys = {_contact_key(c) for c in survivor.contacts.all()}
+    kept_channels = {_channel_key(c) for c in survivor.channels.all()}
+    kept_addresses = {_address_key(a) for a in survivor.addresses.all()}
+    kept_contacts = {_contact_key(c) for c in survivor.contacts.all()}
+    channels = [(c.display(home_region), c.get_type_display(), _channel_key(c))
+                for c in other.channels.all()]  # fmt: skip
+    addresses = [(str(a), a.get_type_display(), _address_key(a)) for a in other.addresses.all()]
     return {
-        "channels": [
-            Brought(c.display(home_region), c.get_type_display(), _channel_key(c) in channel_keys)
-            for c in other.channels.all()
-        ],
-        "addresses": [
-            Brought(str(a), a.get_type_display(), _address_key(a) in address_keys)
-            for a in other.addresses.all()
-        ],
+        # The merge copies one of the merged customer's repeated channels and addresses.
+        "channels": _brought(channels, kept_channels),
+        "addresses": _brought(addresses, kept_addresses),
         "contacts": [
-            Brought(c.full_name, c.role, _contact_key(c) in contact_keys)
+            Brought(c.full_name, c.role, _contact_key(c) in kept_contacts)
             for c in other.contacts.all()
         ],
     }
+
+
+def _brought(items: list[tuple[str, str, Any]], kept: set[Any]) -> list[Brought]:
+    seen: set[Any] = set()
+    listed = []
+    for text, kind, key in items:
+        listed.append(Brought(text, kind, key in kept, repeated=key in seen - kept))
+        seen.add(key)
+    return listed
 
 
 def _moved_event(context: MergeContext, object_type: str, obj: Any) -> AuditEvent:

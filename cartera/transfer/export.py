@@ -63,7 +63,6 @@ XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 FORMATS = ("csv", "xlsx", "vcf")
 # The list's parameters that say how it is shown, not which customers it holds.
 NOT_FILTERS = frozenset({"page", "page_size", "segment"})
-# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 # Numbers whose digits reach this far from the decimal point are written with an exponent
 # ("1E+400"): written out they would fill megabytes of a single cell.
 _PLAIN_DIGITS = 30

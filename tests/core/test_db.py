@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.core.management.sql import emit_post_migrate_signal
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
@@ -111,3 +111,19 @@ def test_each_imported_chunk_commits_without_waiting_on_postgresql(owner) -> Non
     relaxed = [q for q in queries if "synchronous_commit" in q["sql"]]
     # the one chunk's two transactions: its codes and ids taken, then its rows written
     assert len(relaxed) == (2 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics")
+def test_a_busy_database_does_not_fail_the_migrate(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a database another process is writing to for longer than the busy timeout
+    def locked(database: object = None) -> bool:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("cartera.core.db.refresh_statistics", locked)
+    migration = MigrationLoader(connection).get_migration("customers", "0011_sort_name")
+
+    # when migrate ends, then it ends well, and says the statistics wait for the night
+    emit_post_migrate_signal(0, False, "default", plan=[(migration, False)])
+    assert "Statistics not refreshed after migrating: database is locked" in caplog.text

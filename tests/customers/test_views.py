@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -386,7 +387,9 @@ def test_counts_stop_at_the_ceiling_and_say_more_than(owner: User, settings: Any
 
 def test_the_list_sorts_names_as_a_spanish_reader_expects(owner: User) -> None:
     # given names with capitals, accents and ñ, and one renamed after it was created
-    names = ["Óptica Central", "zapatería López", "Nube SL", "Ñandú SA", "Oca SL", "Álamo SA"]
+    # (one ñ written as an n and a combining tilde, as files from some systems have it)
+    names = ["Óptica Central", "zapatería López", "Nube SL", "Ñandú SA", "Oca SL", "Álamo SA",
+             unicodedata.normalize("NFD", "Ñu SL")]  # fmt: skip
     for name in names:
         make_lead(owner, name)
     renamed = make_lead(owner, "Zeta SL")
@@ -400,7 +403,20 @@ def test_the_list_sorts_names_as_a_spanish_reader_expects(owner: User) -> None:
         return [c.legal_name for c in page.object_list]
 
     # then case and accents do not count, and ñ comes after n
-    expected = ["Álamo SA", "Ébano SL", "Nube SL", "Ñandú SA", "Oca SL", "Óptica Central",
-                "zapatería López"]  # fmt: skip
-    assert listed("name") == expected
-    assert listed("-name") == expected[::-1]
+    expected = ["Álamo SA", "Ébano SL", "Nube SL", "Ñandú SA", "Ñu SL", "Oca SL",
+                "Óptica Central", "zapatería López"]  # fmt: skip
+    nfc = lambda names: [unicodedata.normalize("NFC", n) for n in names]  # noqa: E731
+    assert nfc(listed("name")) == expected
+    assert nfc(listed("-name")) == expected[::-1]
+
+
+def test_names_are_compared_byte_by_byte_whatever_the_database_s_collation() -> None:
+    # the key puts ñ after n with "~", which a language's collation would pass over
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite compares text byte by byte")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns "
+            "WHERE table_name = 'customers_customer' AND column_name = 'sort_name'"
+        )
+        assert cursor.fetchone() == ("C",)

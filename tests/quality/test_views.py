@@ -266,6 +266,7 @@ def test_the_merge_screen_lists_what_is_copied_and_what_the_kept_one_has(owner: 
     # given twins with the same phone and address; the other has its own e-mail and a contact
     a, b, pair = twins(owner)
     b.channels.filter(type="email").update(value="ventas@gemelos.example")
+    b.channels.create(type="email", value="Ventas@Gemelos.example", position=5)  # twice
     b.contacts.create(first_name="Ana", last_name="Ruiz", role="Compras")
 
     # when the merge screen is opened, keeping the first
@@ -274,14 +275,19 @@ def test_the_merge_screen_lists_what_is_copied_and_what_the_kept_one_has(owner: 
     # then each channel, address and contact of the other is listed, the ones the first has
     # already marked as not copied
     listed = {str(label): items for label, items in page.context["moving"]["listed"]}
-    channels = {(i.text, i.already) for i in listed["Vías de contacto"]}
-    assert channels == {("600 11 22 33", True), ("ventas@gemelos.example", False)}
+    channels = [(i.text, i.already, i.repeated) for i in listed["Vías de contacto"]]
+    assert sorted(channels) == [
+        ("600 11 22 33", True, False),
+        ("Ventas@Gemelos.example", False, True),  # the same e-mail: copied once
+        ("ventas@gemelos.example", False, False),
+    ]
     assert [(i.already) for i in listed["Direcciones"]] == [True]
     assert [(i.text, i.kind, i.already) for i in listed["Contactos"]] == [
         ("Ana Ruiz", "Compras", False)
     ]
     html = page.content.decode()
     assert f"{a.code} ya lo tiene: no se copia" in html and "ventas@gemelos.example" in html
+    assert "Repetido: se copia una vez" in html
 
     # and the merge copies exactly what was listed as copied
     data = {"survivor": a.pk, "confirm": "1"}
@@ -290,3 +296,30 @@ def test_the_merge_screen_lists_what_is_copied_and_what_the_kept_one_has(owner: 
         "+34600112233", "info@munoz.example", "ventas@gemelos.example",
     ]  # fmt: skip
     assert a.addresses.count() == 1 and a.contacts.get().full_name == "Ana Ruiz"
+
+
+def test_the_last_scan_before_scans_were_recorded_still_counts(owner: User, manager: User) -> None:
+    # given a scan the worker ran before each scan was recorded (only its job result is left)
+    make_customer(owner, legal_name="Hermanos Ruiz SL", tax_id=valid_cif(31))
+    client_for(manager).post("/duplicates/scan/")
+    assert run_pending() >= 1
+    Scan.objects.all().delete()
+
+    # when the queue is opened, then it says when that scan ended
+    page = client_for(manager).get("/duplicates/").content.decode()
+    assert "todavía no se ha revisado" not in page and "Última búsqueda:" in page
+
+
+def test_only_the_last_scans_are_kept(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a record that keeps two scans
+    monkeypatch.setattr("cartera.quality.scan.KEEP_SCANS", 2)
+    make_customer(owner, legal_name="Hermanos Ruiz SL", tax_id=valid_cif(31))
+    make_customer(owner, legal_name="Hermanos Ruiz", tax_id=valid_cif(32))
+
+    # when the register is scanned three times
+    for _ in range(3):
+        call_command("duplicates", "scan", stdout=io.StringIO())
+
+    # then the last two are kept: the first scan, which opened the pair, is forgotten
+    scans = list(Scan.objects.order_by("pk"))
+    assert [(s.found, s.created) for s in scans] == [(1, 0), (1, 0)]

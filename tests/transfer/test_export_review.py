@@ -109,7 +109,7 @@ _NOT_A_CHOICE = "Elige una opción válida: esa no está entre las disponibles."
         ("group=99999", f"Grupo: {_NOT_A_CHOICE}"),
         (
             "q=" + "x" * 300,
-            "Buscar: Escribe como máximo 200 caracteres (tiene 300).",
+            "Buscar: Escribe como máximo 200 caracteres (este texto tiene 300).",
         ),
     ],
 )

@@ -313,8 +313,12 @@ class Customer(models.Model):
     )
     # Folded names, code, ids, e-mails and phone digits, kept in step by the services.
     search_text = models.TextField(editable=False, default="")
-    # The legal name as the list sorts it (``cartera.core.text.sort_key``), kept in step on save.
-    sort_name = models.CharField(max_length=SORT_NAME_LENGTH, editable=False, default="")
+    # The legal name as the list sorts it (``cartera.core.text.sort_key``), kept in step on save;
+    # compared byte by byte (PostgreSQL: collation "C", set by its migration), as the key is
+    # made for, whatever the database's own collation.
+    sort_name = models.CharField(
+        max_length=SORT_NAME_LENGTH, editable=False, default="", db_default=""
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = CustomerQuerySet.as_manager()
