@@ -96,8 +96,8 @@ def plant(count: int, seed: int) -> list[tuple[int, int]]:
         item.pk = None
         item.code = f"DUP-{n:06d}"
         item.legal_name = variant(item.legal_name, rng)
-        item.sort_name = sort_name_of(item.legal_name)
         item.trade_name = ""
+        item.sort_name = sort_name_of(item.legal_name)
         item.tax_id = ""
         copies.append(item)
     with transaction.atomic():

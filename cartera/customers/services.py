@@ -91,7 +91,9 @@ def fill_new_customer(fields: dict[str, Any], *, by: User, company: Company) -> 
     """Give a new customer's clean fields what its data leaves out: its creator as owner, the
     currency of its tax country (else the company's), the payment terms of its group."""
     fields.setdefault("owner", by)
-    fields["sort_name"] = sort_name_of(fields.get("legal_name") or "")
+    fields["sort_name"] = sort_name_of(
+        fields.get("legal_name") or "", fields.get("trade_name") or ""
+    )
     if not fields.get("currency"):
         country = fields.get("tax_country") or company.default_country
         fields["currency"] = COUNTRY_CURRENCY.get(country, company.default_currency)

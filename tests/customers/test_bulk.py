@@ -119,7 +119,9 @@ def test_bulk_search_text_is_what_the_model_computes(loaded: list[Customer]) -> 
     mismatches = {c.code: c.search_text for c in loaded if c.search_text != c.build_search_text()}
     assert mismatches == {}
     # and so is the name the list sorts by
-    assert {c.code: c.sort_name for c in loaded if c.sort_name != sort_key(c.legal_name)} == {}
+    unsorted = [c.code for c in loaded if c.sort_name != sort_key(c.trade_name or c.legal_name)]
+    assert unsorted == []
+    assert any(c.trade_name for c in loaded)  # the trade name goes first where there is one
     assert any(c.contacts.all() for c in loaded)  # contacts' names are part of it
 
 

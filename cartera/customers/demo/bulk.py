@@ -298,7 +298,7 @@ class BulkPlanner:
             loss_detail, group_id, rnd() < 0.15, owner, one(words.NOTES) if rnd() < 0.3 else "",
             payment, terms, kit.currency, "es", refs.lead_sources.get(one(LEAD_SOURCES)), sector,
             size, revenue, potential, "{}", reviewed_at, archived_at, created_at, reviewed_at,
-            owner, owner, 1, sort_name_of(legal_name),
+            owner, owner, 1, sort_name_of(legal_name, trade_name),
         )  # fmt: skip
         return Planned(values, search, channels, address, contacts, tags, country, stage)
 

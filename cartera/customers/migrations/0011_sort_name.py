@@ -1,6 +1,7 @@
-"""The list sorts by ``sort_name``: the legal name without case or accents, ñ after n, compared
-byte by byte on both databases (a database's own order puts "Óptica" after "Zapatería" in byte
-order, and a language's collation would not keep ñ after n as the key writes it).
+"""The list sorts by ``sort_name``: the name it shows first (the trade name, else the legal
+name) without case or accents, ñ after n, compared byte by byte on both databases (a database's
+own order puts "Óptica" after "Zapatería" in byte order, and a language's collation would not
+keep ñ after n as the key writes it).
 
 Not one transaction: the column is added at once (no table copy on SQLite, no rewrite on
 PostgreSQL), then filled in batches, each committed on its own, so that the customers stay
@@ -52,14 +53,14 @@ def fill_sort_names(apps: Any, schema_editor: Any) -> None:
     while True:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, legal_name FROM {table} WHERE id > %s AND sort_name = '' "
+                f"SELECT id, legal_name, trade_name FROM {table} WHERE id > %s AND sort_name = '' "
                 "ORDER BY id LIMIT %s",
                 [last, BATCH],
             )
             rows = cursor.fetchall()
             if not rows:
                 return
-            names = [(pk, sort_key(name)[:255]) for pk, name in rows]
+            names = [(pk, sort_key(trade or legal)[:255]) for pk, legal, trade in rows]
             if postgres:  # one statement per batch: a round trip per row costs twice as long
                 values = ", ".join(["(%s, %s)"] * len(names))
                 cursor.execute(

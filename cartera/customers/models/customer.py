@@ -193,8 +193,9 @@ def among(customers: CustomerQuerySet, outer: str = "customer_id") -> Exists:
 SORT_NAME_LENGTH = 255
 
 
-def sort_name_of(legal_name: str) -> str:
-    return sort_key(legal_name)[:SORT_NAME_LENGTH]
+def sort_name_of(legal_name: str, trade_name: str = "") -> str:
+    """The name the list shows first (the trade name, else the legal name), as it sorts."""
+    return sort_key(trade_name or legal_name)[:SORT_NAME_LENGTH]
 
 
 class Customer(models.Model):
@@ -313,7 +314,7 @@ class Customer(models.Model):
     )
     # Folded names, code, ids, e-mails and phone digits, kept in step by the services.
     search_text = models.TextField(editable=False, default="")
-    # The legal name as the list sorts it (``cartera.core.text.sort_key``), kept in step on save;
+    # The name the list shows, as it sorts (``sort_name_of``), kept in step on save;
     # compared byte by byte (PostgreSQL: collation "C", set by its migration), as the key is
     # made for, whatever the database's own collation.
     sort_name = models.CharField(
@@ -359,10 +360,10 @@ class Customer(models.Model):
         return self.display_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.sort_name = sort_name_of(self.legal_name)
+        self.sort_name = sort_name_of(self.legal_name, self.trade_name)
         fields = kwargs.get("update_fields")
-        if fields is not None and "legal_name" in fields and "sort_name" not in fields:
-            kwargs["update_fields"] = [*fields, "sort_name"]
+        if fields is not None and {"legal_name", "trade_name"} & set(fields):
+            kwargs["update_fields"] = list({*fields, "sort_name"})
         super().save(*args, **kwargs)
 
     @property
