@@ -283,6 +283,9 @@ class ListParams(Schema):
     contactable_for: Text = Field(
         "", description="Leave out who withdrew consent for this purpose (e.g. commercial)"
     )
+    imported: Id | None = Field(
+        None, description="An import's id (one you may see): the customers it created or updated"
+    )
     sort: Literal[
         "name", "-name", "code", "-code", "created", "-created", "updated", "-updated"
     ] = "name"
@@ -434,7 +437,9 @@ _PARAM = {"q": "search"}
 def list_customers(request: HttpRequest, params: Query[ListParams]) -> Any:
     query = params.model_dump()
     query["q"] = query.pop("search")
-    form = CustomerFilter(data={k: v for k, v in query.items() if v not in (None, "")})
+    form = CustomerFilter(
+        data={k: v for k, v in query.items() if v not in (None, "")}, user=_user(request)
+    )
     if not form.is_valid():
         detail = [
             {

@@ -539,7 +539,12 @@ def test_an_import_s_customers_open_in_the_list(
         plain = client_for(owner).get("/customers/").content.decode()
     assert "Importado de" not in plain and "a.csv · " not in plain
     assert not [q for q in queries.captured_queries if "transfer_import" in q["sql"]]
-    # and the export API takes the same filter
+    # and the API's list and export take the same filter
+    api = client_for(owner).get(f"/api/customers?imported={batch.pk}").json()
+    assert {c["legal_name"] for c in api["results"]} == names
+    refused = client_for(teammate).get(f"/api/customers?imported={batch.pk}")
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query", "imported"]
     exported = client_for(owner).get(
         f"/api/customers/export?imported={batch.pk}&columns=legal_name"
     )
