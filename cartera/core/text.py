@@ -20,10 +20,14 @@ def squash(text: str) -> str:
     return _NON_ALNUM.sub("", fold(text))
 
 
+def quick_fold(text: str) -> str:
+    """``fold``, with a fast path for plain ASCII text (most names)."""
+    return " ".join(text.lower().split()) if text.isascii() else fold(text)
+
+
 def sort_key(text: str) -> str:
     """How a name sorts in a list, the same on every database: case and accents ignored, and ñ
     a letter of its own after n ('Óptica' with the o's, 'Ñandú' after 'Nube', before 'Oca')."""
-    if text.isascii():  # most names: nothing to decompose
-        return " ".join(text.lower().split())
-    composed = unicodedata.normalize("NFC", text)  # an "n" and a combining tilde is an ñ too
-    return fold(composed.replace("ñ", "n~").replace("Ñ", "n~"))
+    if not text.isascii():  # an "n" and a combining tilde is an ñ too
+        text = unicodedata.normalize("NFC", text).replace("ñ", "n~").replace("Ñ", "n~")
+    return quick_fold(text)

@@ -441,15 +441,7 @@ def scan_duplicates() -> ScanResult:
         removed=removed,
         seconds=time.perf_counter() - started,
     )
-    Scan.objects.create(
-        finished_at=timezone.now(),
-        customers=result.customers,
-        found=result.found,
-        created=result.created,
-        updated=result.updated,
-        removed=result.removed,
-        seconds=result.seconds,
-    )
+    Scan.objects.create(finished_at=timezone.now(), **result.as_dict())
     kept = Scan.objects.values_list("pk", flat=True)[:KEEP_SCANS]
     Scan.objects.exclude(pk__in=list(kept)).delete()
     return result

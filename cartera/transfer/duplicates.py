@@ -28,7 +28,7 @@ from django.db.models import Field, Model
 from rapidfuzz import fuzz, process
 
 from cartera.core.models import Company
-from cartera.core.text import fold
+from cartera.core.text import quick_fold
 from cartera.customers.models import (
     Address,
     AddressType,
@@ -183,11 +183,6 @@ class Match:
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "customer": self.customer_id,
                 "file_row": self.row}  # fmt: skip
-
-
-def quick_fold(text: str) -> str:
-    """``fold``, with a fast path for plain ASCII text (most names)."""
-    return " ".join(text.lower().split()) if text.isascii() else fold(text)
 
 
 def quick_squash(text: str) -> str:

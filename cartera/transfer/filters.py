@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from cartera.accounts.models import User
 from cartera.customers.models import CustomerQuerySet
-from cartera.transfer.models import Import, ImportedRow, ImportStatus
+from cartera.transfer.models import Import, ImportStatus, written_rows
 
 # The imports that may have written customers (a cancelled or failed one keeps its batches).
 WROTE = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED)
@@ -45,5 +45,4 @@ class ImportFilter:
         chosen = data.get(self.name)
         if not chosen:
             return queryset
-        written = ImportedRow.objects.filter(batch=chosen, customer__isnull=False)
-        return queryset.filter(pk__in=written.values("customer_id"))
+        return queryset.filter(pk__in=written_rows(chosen).values("customer_id"))

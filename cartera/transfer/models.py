@@ -148,3 +148,8 @@ class ImportedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.row}"
+
+
+def written_rows(batch: Import | int) -> models.QuerySet[ImportedRow]:
+    """The rows of an import that wrote a customer still in the register."""
+    return ImportedRow.objects.filter(batch=batch, customer__isnull=False)

@@ -180,12 +180,12 @@ def clean_mapping(batch: Import, mapping: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-@transaction.atomic
 def template_name(text: str) -> str:
     """The name a mapping is saved under, as typed but for control characters."""
     return text.replace("\x00", "").strip()[:100]
 
 
+@transaction.atomic
 def set_mapping(
     *, batch: Import, mapping: Mapping[str, str], by: User, save_as: str = ""
 ) -> Import:

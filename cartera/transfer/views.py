@@ -18,7 +18,7 @@ from cartera.accounts.models import User
 from cartera.customers.models import Customer
 from cartera.transfer import services
 from cartera.transfer.fields import field_choices
-from cartera.transfer.models import DuplicatePolicy, Import, ImportedRow, MappingTemplate
+from cartera.transfer.models import DuplicatePolicy, Import, MappingTemplate, written_rows
 from cartera.transfer.sample import template_response
 
 
@@ -93,7 +93,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if batch.status == "checked":
         context["policies"] = DuplicatePolicy.choices
     if batch.status in ("done", "cancelled", "failed", "undone") and batch.created_count:
-        rows = ImportedRow.objects.filter(batch=batch).exclude(customer=None)
+        rows = written_rows(batch)
         visible = Customer.objects.visible_to(request.user)
         first = rows.order_by("row").values("customer_id")[:50]  # in the file's order
         context["customers"] = (
