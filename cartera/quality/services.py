@@ -342,30 +342,87 @@ def _contact_key(contact: Contact) -> tuple[Any, ...]:
 @dataclass(frozen=True)
 class Brought:
     """A channel, address or contact of the merged customer: whether the kept one has it
-    already, or it repeats one listed before it (then it is not copied, or copied once)."""
+    already, or it repeats one listed before it (then it is not copied, or copied once); an
+    address the kept one has already may become its fiscal address."""
 
     text: str
     kind: str
     already: bool
     repeated: bool = False
+    becomes_fiscal: bool = False
+
+
+@dataclass
+class AddressPlan:
+    """How the merged customer's addresses come over, for the merge and its preview alike.
+
+    An address the kept customer has already is not copied, nor one listed twice; the merged
+    customer's fiscal address moves as another address unless it is chosen, and then it is
+    the kept customer's fiscal address (the copy the kept customer has of it, if it has one),
+    and the kept customer's old fiscal address stays as another address."""
+
+    steps: list[tuple[Address, Address]]  # each of the merged one's and the address it becomes
+    kept: set[tuple[str, ...]]  # the kept customer's addresses before the merge
+    kept_by: int  # the kept customer
+    fiscal: Address | None = None  # the chosen fiscal address, where it ends up
+    demoted: Address | None = None  # the kept customer's fiscal address, no longer fiscal
+
+    def moved(self) -> list[Address]:
+        return [address for address, target in self.steps if address is target]
+
+    def type_after(self, address: Address) -> str:
+        if address is self.fiscal:
+            return AddressType.FISCAL
+        if address is self.demoted or (
+            address.type == AddressType.FISCAL and address.customer_id != self.kept_by
+        ):
+            return AddressType.OTHER
+        return str(address.type)
+
+
+def plan_addresses(survivor: Customer, other: Customer, *, take_fiscal: bool) -> AddressPlan:
+    own = list(survivor.addresses.all())
+    mine: dict[tuple[str, ...], Address] = {}
+    for address in own:
+        mine.setdefault(_address_key(address), address)
+    plan = AddressPlan(steps=[], kept=set(mine), kept_by=survivor.pk)
+    for address in other.addresses.all():
+        target = mine.setdefault(_address_key(address), address)
+        plan.steps.append((address, target))
+        if take_fiscal and address.type == AddressType.FISCAL:
+            plan.fiscal = target
+    kept_fiscal = next((a for a in own if a.type == AddressType.FISCAL), None)
+    if plan.fiscal is not None and kept_fiscal is not None and kept_fiscal is not plan.fiscal:
+        plan.demoted = kept_fiscal
+    return plan
 
 
 def register_rows_brought(
-    survivor: Customer, other: Customer, *, home_region: str
+    survivor: Customer, other: Customer, *, home_region: str, take_fiscal: bool
 ) -> dict[str, list[Brought]]:
     """The merged customer's channels, addresses and contacts, compared as the merge compares
     them: {"channels": [...], "addresses": [...], "contacts": [...]}; phones are shown as the
-    ficha shows them (national in ``home_region``)."""
+    ficha shows them (national in ``home_region``), addresses with the type they will have."""
     kept_channels = {_channel_key(c) for c in survivor.channels.all()}
-    kept_addresses = {_address_key(a) for a in survivor.addresses.all()}
     kept_contacts = {_contact_key(c) for c in survivor.contacts.all()}
     channels = [(c.display(home_region), c.get_type_display(), _channel_key(c))
                 for c in other.channels.all()]  # fmt: skip
-    addresses = [(str(a), a.get_type_display(), _address_key(a)) for a in other.addresses.all()]
+    plan = plan_addresses(survivor, other, take_fiscal=take_fiscal)
+    labels = dict(AddressType.choices)
+    addresses = [
+        Brought(
+            str(address),
+            str(labels[plan.type_after(target)]),
+            already=_address_key(address) in plan.kept,
+            repeated=target is not address and _address_key(address) not in plan.kept,
+            becomes_fiscal=target is plan.fiscal and target.type != AddressType.FISCAL,
+        )
+        for address, target in plan.steps
+    ]
     return {
         # The merge copies one of the merged customer's repeated channels and addresses.
         "channels": _brought(channels, kept_channels),
-        "addresses": _brought(addresses, kept_addresses),
+        "addresses": addresses,
         "contacts": [
             Brought(c.full_name, c.role, _contact_key(c) in kept_contacts)
             for c in other.contacts.all()
@@ -421,31 +478,19 @@ def _move_register_rows(context: MergeContext, chosen: Mapping[str, str]) -> dic
     ContactChannel.objects.bulk_update(channels, ["customer", "position", "is_primary"])
 
     # Addresses: one fiscal address; the one not chosen stays as another address.
-    mine_addresses = list(survivor.addresses.all())
-    address_keys = {_address_key(a) for a in mine_addresses}
-    kept_fiscal = fiscal_address(survivor)
-    take_fiscal = chosen["fiscal_address"] == OTHER and fiscal_address(other) is not None
-    addresses: list[Address] = []
-    if take_fiscal and kept_fiscal is not None:
-        kept_fiscal.type = AddressType.OTHER
-        kept_fiscal.save(update_fields=["type"])
-    for address in other.addresses.all():
-        fiscal = address.type == AddressType.FISCAL
-        key = _address_key(address)
-        if key in address_keys and not (fiscal and take_fiscal):
-            continue
-        if key in address_keys and kept_fiscal is not None and _address_key(kept_fiscal) == key:
-            # The survivor's old fiscal address is this very one: it becomes fiscal again.
-            kept_fiscal.type = AddressType.FISCAL
-            kept_fiscal.save(update_fields=["type"])
-            continue
-        address_keys.add(key)
-        if fiscal and not take_fiscal:
-            address.type = AddressType.OTHER
+    plan = plan_addresses(survivor, other, take_fiscal=chosen["fiscal_address"] == OTHER)
+    if plan.demoted is not None:  # first, as a customer has one fiscal address at a time
+        plan.demoted.type = AddressType.OTHER
+        plan.demoted.save(update_fields=["type"])
+    addresses = plan.moved()
+    for address in addresses:
+        address.type = plan.type_after(address)
         address.customer = survivor
-        addresses.append(address)
         events.append(_moved_event(context, "address", address))
     Address.objects.bulk_update(addresses, ["customer", "type"])
+    if plan.fiscal is not None and plan.fiscal.type != AddressType.FISCAL:
+        plan.fiscal.type = AddressType.FISCAL  # the kept customer's copy of the chosen one
+        plan.fiscal.save(update_fields=["type"])
 
     # Contacts: a person both customers have is kept once; what pointed at the other's copy
     # points at the survivor's.

@@ -169,11 +169,15 @@ def _errors_by_row(exc: CustomerInvalid) -> tuple[dict[str, list[str]], list[str
     return rows, general
 
 
-def _moving(survivor: Customer, other: Customer) -> dict[str, Any]:
+def _moving(survivor: Customer, other: Customer, chosen: dict[str, str]) -> dict[str, Any]:
     """What the merged customer brings: its channels, addresses and contacts one by one (those
-    the kept customer has already are not copied), and how many of everything else."""
+    the kept customer has already are not copied; addresses with the type they will have under
+    the chosen fiscal address), and how many of everything else."""
     brought = services.register_rows_brought(
-        survivor, other, home_region=Company.load().default_country
+        survivor,
+        other,
+        home_region=Company.load().default_country,
+        take_fiscal=chosen["fiscal_address"] == OTHER,
     )
     listed = [
         (_("Contact channels"), brought["channels"]),
@@ -205,6 +209,8 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     if str(pick) == str(other.pk):
         survivor, other = other, survivor
     chosen = services.default_choices(survivor, other)
+    if request.GET.get("fiscal_address") in (SURVIVOR, OTHER):  # the preview, as it is chosen
+        chosen["fiscal_address"] = request.GET["fiscal_address"]
     row_errors: dict[str, list[str]] = {}
     general: list[str] = []
     status = 200
@@ -247,7 +253,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         "other": other,
         "rows": rows,
         "errors": general,
-        "moving": _moving(survivor, other),
+        "moving": _moving(survivor, other, chosen),
         "mergeable": pair.status != PairStatus.MERGED
         and survivor.archived_at is None
         and other.archived_at is None,

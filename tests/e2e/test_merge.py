@@ -91,3 +91,44 @@ def test_manager_reviews_a_pair_and_merges_it(
     expect(page.locator("#merges a")).to_have_attribute("href", f"/customers/{kept.pk}/")
     shot(page, "merge-04-archived")
     assert Customer.objects.current().filter(pk=typed_again.pk).count() == 0
+
+
+def test_the_addresses_brought_follow_the_chosen_fiscal_address(
+    page: Page, live_server: Any, owner: User, manager: User
+) -> None:
+    # given a kept customer that ships to the address the other has as fiscal
+    gran_via = {"street": "Gran Vía", "exterior_number": "1", "postal_code": "28013",
+                "municipality": "Madrid", "country": "ES"}  # fmt: skip
+    calle_mayor = {"type": "fiscal", "street": "Calle Mayor", "exterior_number": "28",
+                   "postal_code": "28013", "municipality": "Madrid", "country": "ES"}  # fmt: skip
+    kept = make_customer(owner, addresses=[calle_mayor, {"type": "shipping", **gran_via}])
+    other = make_customer(
+        owner, legal_name="Munoz Asociados", tax_id=valid_cif(7654321),
+        addresses=[{"type": "fiscal", **gran_via}],
+    )  # fmt: skip
+    pair = DuplicatePair.objects.create(
+        customer_a=kept, customer_b=other, score=90, found_at=kept.created_at,
+        seen_at=kept.created_at, reasons=[{"kind": "name", "similarity": 90}],
+    )  # fmt: skip
+
+    # when the manager opens the merge screen, the kept one's fiscal address chosen
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/duplicates/{pair.pk}/merge/?keep={kept.pk}")
+    moving = page.locator("#moving")
+    expect(moving).to_contain_text(f"{kept.code} ya lo tiene: no se copia")
+
+    # and chooses the other's fiscal address instead
+    page.locator("tr[data-field=fiscal_address] input[value=other]").check()
+
+    # then the list says that the kept one's copy becomes its fiscal address, without reloading
+    expect(moving).to_contain_text(f"{kept.code} ya lo tiene: pasa a ser su dirección fiscal")
+    expect(page.locator("tr[data-field=fiscal_address] input[value=other]")).to_be_checked()
+    shot(page, "merge-05-fiscal-address")
+
+    # and the merge does what it said
+    page.locator("#confirm").check()
+    with page.expect_navigation():
+        page.locator("#merge-submit").click()
+    assert sorted(kept.addresses.values_list("type", "street")) == [
+        ("fiscal", "Gran Vía"), ("other", "Calle Mayor"),
+    ]  # fmt: skip

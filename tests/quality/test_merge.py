@@ -30,7 +30,7 @@ from cartera.privacy import services as privacy
 from cartera.privacy.models import ConsentRecord, DataSubjectRequest
 from cartera.quality import movers
 from cartera.quality.models import DuplicatePair, Merge, PairStatus
-from cartera.quality.services import default_choices, merge_customers
+from cartera.quality.services import default_choices, merge_customers, register_rows_brought
 from tests.conftest import CIF_SL, make_customer, make_lead, valid_cif
 
 pytestmark = pytest.mark.django_db
@@ -191,6 +191,56 @@ def test_chosen_values_are_applied_and_the_other_is_archived_and_linked(
     assert merge.choices["legal_name"] == "other" and merge.moved["contacts"] == 1
     pair = DuplicatePair.objects.get(customer_a=survivor, customer_b=other)
     assert pair.status == PairStatus.MERGED
+
+
+def addresses_of(customer: Customer) -> list[tuple[str, str]]:
+    return sorted(customer.addresses.values_list("type", "street"))
+
+
+def test_a_chosen_fiscal_address_the_kept_one_has_becomes_fiscal_without_a_copy(
+    survivor: Customer, other: Customer, owner: User
+) -> None:
+    # given a kept customer that ships to the address the merged one has as fiscal
+    copy = other.addresses.get(type="fiscal")
+    copy.pk, copy.customer, copy.type = None, survivor, "shipping"
+    copy.save()
+
+    # when the preview is asked for, with the merged customer's fiscal address chosen
+    listed = register_rows_brought(survivor, other, home_region="ES", take_fiscal=True)
+
+    # then it says the kept one has it and that it becomes fiscal; the rest is copied as is
+    assert [(a.kind, a.already, a.becomes_fiscal) for a in listed["addresses"]] == [
+        ("Fiscal", True, True),
+        ("Envío", False, False),
+    ]
+
+    # and the merge does just that: no second Gran Vía, the old fiscal address kept as another
+    kept = merge_customers(
+        survivor=survivor, other=other, choices={"fiscal_address": "other"}, by=owner
+    )
+    assert addresses_of(kept) == [
+        ("fiscal", "Gran Vía"), ("other", "Calle Mayor"), ("shipping", "Polígono Sur"),
+    ]  # fmt: skip
+
+
+def test_the_preview_gives_each_address_the_type_the_merge_gives_it(
+    survivor: Customer, other: Customer, owner: User
+) -> None:
+    # given the merged customer's fiscal address, not chosen
+    listed = register_rows_brought(survivor, other, home_region="ES", take_fiscal=False)
+
+    # then the preview shows it as another address, as the merge then keeps it
+    shown = [(a.text.split(",")[0], a.kind, a.already) for a in listed["addresses"]]
+    assert shown == [("Gran Vía 1", "Otra", False), ("Polígono Sur 7", "Envío", False)]
+    kept = merge_customers(survivor=survivor, other=other, choices={}, by=owner)
+    assert addresses_of(kept) == [
+        ("fiscal", "Calle Mayor"), ("other", "Gran Vía"), ("shipping", "Polígono Sur"),
+    ]  # fmt: skip
+
+    # and chosen, as the fiscal address, with the kept one's as another
+    survivor2 = make_customer(owner, legal_name="Otro Muñoz SL", tax_id=valid_cif(7654329))
+    listed = register_rows_brought(survivor2, kept, home_region="ES", take_fiscal=True)
+    assert [a.kind for a in listed["addresses"]] == ["Fiscal", "Otra", "Envío"]
 
 
 def test_the_other_tax_id_can_be_taken_over(

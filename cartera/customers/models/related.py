@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cartera.core.countries import country_name, region_name
 from cartera.core.phones import format_phone, national_digits
@@ -71,7 +72,7 @@ class ContactChannel(models.Model):
 class AddressType(models.TextChoices):
     FISCAL = "fiscal", _("Fiscal")
     SHIPPING = "shipping", _("Shipping")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("address type", "Other")  # "Otra" (dirección)
 
 
 class Address(models.Model):
