@@ -105,10 +105,11 @@ def _out(segment: Segment, user: User) -> dict[str, Any]:
     }
 
 
-def _invalid(exc: CustomerInvalid) -> Status[dict[str, Any]]:
+def _invalid(exc: CustomerInvalid, where: tuple[str, ...] = ("body",)) -> Status[dict[str, Any]]:
+    """422 with each message under ``where`` and its field (a refused filter: its name)."""
     detail = [
         {
-            "loc": ["body"] + ([] if field == "__all__" else [field]),
+            "loc": [*where] + ([] if field == "__all__" else [field]),
             "msg": str(m),
             "type": "invalid",
         }
@@ -179,15 +180,18 @@ def delete_segment(request: HttpRequest, segment_id: int) -> Any:
 
 @router.get(
     "/segments/{int:segment_id}/customers",
-    response={200: CustomerPage},
+    response={200: CustomerPage, 422: ErrorOut},
     summary="The customers of a segment you may see, paginated like /customers",
 )
 def segment_customer_list(request: HttpRequest, segment_id: int, params: Query[PageParams]) -> Any:
     user = _user(request)
     segment = _visible(request, segment_id)
-    qs, _form = segments.segment_customers(
-        segment, user=user, queryset=customer_list_queryset(user, detail=True)
-    )
+    try:
+        qs, _form = segments.segment_customers(
+            segment, user=user, queryset=customer_list_queryset(user, detail=True), strict=True
+        )
+    except segments.SegmentInvalid as exc:
+        return _invalid(exc, ("segment", "query"))
     start = (params.page - 1) * params.page_size
     home = Company.load().default_country
     rows = [serialize(c, home) for c in qs[start : start + params.page_size]]
@@ -224,10 +228,13 @@ def bulk_customers(request: HttpRequest, payload: BulkIn) -> Any:
             for m in messages
         ]
         return Status(422, {"detail": detail})
-    customers = bulk.selection(
-        user=user, query=segments.clean_query(payload.query), ids=payload.ids,
-        everything=payload.all,
-    )  # fmt: skip
+    try:
+        customers = bulk.selection(
+            user=user, query=segments.clean_query(payload.query), ids=payload.ids,
+            everything=payload.all,
+        )  # fmt: skip
+    except segments.SegmentInvalid as exc:
+        return _invalid(exc, ("body", "query"))
     preview = bulk.preview(action, customers=customers, params=form.cleaned_data, by=user)
     if preview.too_many:
         return _invalid(CustomerInvalid({"__all__": [bulk.too_many_message(preview.limit)]}))

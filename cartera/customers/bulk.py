@@ -92,8 +92,10 @@ def get_action(name: str) -> BulkAction | None:
 def selection(
     *, user: User, query: str, ids: Iterable[int] = (), everything: bool = False
 ) -> CustomerQuerySet:
-    """The chosen customers the user may see: the rows ticked, or all matching the filters."""
-    customers, _form = segment_customers(query, user=user)
+    """The chosen customers the user may see: the rows ticked, or all matching the filters
+    (then a filter the list would ignore is refused, ``SegmentInvalid``, rather than taken
+    as no filter)."""
+    customers, _form = segment_customers(query, user=user, strict=everything)
     if not everything:
         customers = customers.filter(pk__in=list(ids))
     return customers

@@ -163,6 +163,7 @@ class SelectionForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["action"].choices = [  # type: ignore[attr-defined]
             ("", _("Choose an action")),
             *((a.name, a.label) for a in bulk.actions_for(user)),
@@ -178,6 +179,14 @@ class SelectionForm(forms.Form):
             raise forms.ValidationError(
                 _("Tick the customers to change, or choose all that match the filters.")
             )
+        if data.get("all"):  # all that match: never all, for a filter the list refuses
+            try:
+                segments.checked_filter(
+                    segments.clean_query(data.get("query") or ""), user=self.user
+                )
+            except segments.SegmentInvalid as exc:
+                describe = segments.FilterDescriber(self.user)
+                raise forms.ValidationError(describe.refused(exc.messages_by_field)) from None
         return data
 
 

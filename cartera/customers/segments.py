@@ -2,7 +2,10 @@
 
 A segment keeps only the list's query string. Opening it runs that query through the
 same filter as the list, always starting from the customers the *reader* may see: a
-shared segment never shows anyone more than their own list would.
+shared segment never shows anyone more than their own list would. A filter the list refuses
+(a stage that does not exist, an import the reader may not see) is refused when the segment is
+saved, and wherever a whole segment is acted on (exported, listed by the API, changed in bulk):
+never taken as "no filter".
 """
 
 from __future__ import annotations
@@ -50,12 +53,28 @@ def segment_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
     return CustomerFilter(data=QueryDict(query), user=user)
 
 
-def segment_customers(
-    segment: Segment | str, *, user: User, queryset: CustomerQuerySet | None = None
-) -> tuple[CustomerQuerySet, CustomerFilter]:
-    """The customers of a segment that ``user`` may see, sorted like the list."""
-    base = queryset if queryset is not None else Customer.objects.visible_to(user)
+def checked_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
+    """Like ``segment_filter``, but a filter the list would ignore as invalid is refused:
+    ``SegmentInvalid`` keyed by the filter's name."""
     form = segment_filter(segment, user=user)
+    if not form.is_valid():
+        raise SegmentInvalid(
+            {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        )
+    return form
+
+
+def segment_customers(
+    segment: Segment | str,
+    *,
+    user: User,
+    queryset: CustomerQuerySet | None = None,
+    strict: bool = False,
+) -> tuple[CustomerQuerySet, CustomerFilter]:
+    """The customers of a segment that ``user`` may see, sorted like the list; ``strict``
+    refuses a filter the list would ignore (see ``checked_filter``)."""
+    base = queryset if queryset is not None else Customer.objects.visible_to(user)
+    form = (checked_filter if strict else segment_filter)(segment, user=user)
     return form.apply(base), form
 
 
@@ -96,8 +115,21 @@ class FilterDescriber:
             said.append(f"{field.label}: {', '.join(values)}")
         return said
 
+    def refused(self, errors: dict[str, list[str]]) -> list[str]:
+        """Refused filters as the list names them: "Stage: Select a valid choice…"."""
+        said = []
+        for name, messages in errors.items():
+            field = self.form.fields.get(name)
+            label = field.label if field is not None and field.label else name
+            said.append(
+                _("%(filter)s: %(errors)s") % {"filter": label, "errors": " ".join(messages)}
+            )
+        return said
 
-def _check(name: str, query: str) -> tuple[str, str]:
+
+def _check(name: str, query: str, *, by: User, new_query: bool = True) -> tuple[str, str]:
+    """The name and filters to save; the filters are checked as ``by``'s list reads them when
+    they are new (a segment renamed keeps the filters it has)."""
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
@@ -109,6 +141,11 @@ def _check(name: str, query: str) -> tuple[str, str]:
         errors["query"] = [_("These filters are too long to save.")]
     elif not query:
         errors["query"] = [_("Choose at least one filter to save as a segment.")]
+    elif new_query:
+        try:
+            checked_filter(query, user=by)
+        except SegmentInvalid as exc:
+            errors["query"] = FilterDescriber(by).refused(exc.messages_by_field)
     if errors:
         raise SegmentInvalid(errors)
     return name, query
@@ -140,7 +177,7 @@ def create_segment(*, name: str, query: str, by: User, shared: bool = False) -> 
     """Save the list's filters under a name; shared segments are offered to everyone."""
     if not by.is_active:
         raise PermissionDenied
-    name, query = _check(name, query)
+    name, query = _check(name, query, by=by)
     segment = Segment.objects.create(name=name, query=query, shared=shared, owner=by)
     _record(segment, Action.CREATE, by, {"name": [None, name], "query": [None, query]})
     return segment
@@ -160,7 +197,10 @@ def update_segment(
         raise PermissionDenied
     before = audit.snapshot(segment, ("name", "query", "shared"))
     new_name, new_query = _check(
-        segment.name if name is None else name, segment.query if query is None else query
+        segment.name if name is None else name,
+        segment.query if query is None else query,
+        by=by,
+        new_query=query is not None and clean_query(query) != segment.query,
     )
     segment.name, segment.query = new_name, new_query
     if shared is not None:

@@ -55,7 +55,7 @@ from cartera.customers.models import (
     CustomFieldType,
     Segment,
 )
-from cartera.customers.segments import segment_customers
+from cartera.customers.segments import SegmentInvalid, checked_filter, segment_customers
 from cartera.customers.validation import CustomerInvalid
 
 CHUNK_SIZE = 1000
@@ -302,12 +302,10 @@ def list_query(params: QueryDict) -> str:
 
 def check_filters(query: str, *, user: User) -> CustomerFilter:
     """The list filter of ``query``; filters the list would ignore as invalid are refused."""
-    form = CustomerFilter(data=QueryDict(query), user=user)
-    if not form.is_valid():
-        raise ExportInvalid(
-            {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-        )
-    return form
+    try:
+        return checked_filter(query, user=user)
+    except SegmentInvalid as exc:
+        raise ExportInvalid(exc.messages_by_field) from None
 
 
 def customers_for(
@@ -316,7 +314,10 @@ def customers_for(
     """The customers an export holds: those the list (or the segment) shows ``user``, sorted
     like it. A search is bounded the way the list bounds it."""
     if segment is not None:
-        queryset, _form = segment_customers(segment, user=user)
+        try:
+            queryset, _form = segment_customers(segment, user=user, strict=True)
+        except SegmentInvalid as exc:
+            raise ExportInvalid(exc.messages_by_field) from None
     else:
         queryset = check_filters(query, user=user).apply(Customer.objects.visible_to(user))
     if queryset.is_search:

@@ -93,16 +93,6 @@ def export_response(item: Export) -> HttpResponseBase:
     return response
 
 
-def _named(refused: dict[str, list[str]], describer: FilterDescriber) -> list[str]:
-    """Refused filters as the list names them: "Stage: Select a valid choice…"."""
-    said = []
-    for name, messages in refused.items():
-        field = describer.form.fields.get(name)
-        label = field.label if field is not None and field.label else name
-        said.append(_("%(filter)s: %(errors)s") % {"filter": label, "errors": " ".join(messages)})
-    return said
-
-
 def _page(
     request: HttpRequest,
     form: ExportForm,
@@ -137,7 +127,7 @@ def _page(
         "form": form,
         "segment": segment,
         "filters": describer(clean_query(query)),
-        "filter_errors": _named(refused, describer),
+        "filter_errors": describer.refused(refused),
         "count": count,
         "back": back,
         "action": action,

@@ -252,3 +252,28 @@ def test_the_list_shows_the_bulk_bar_only_to_who_may_change(owner: User, reader:
     assert 'id="bulk"' in page and 'name="ids"' in page
     assert 'value="assign_owner"' not in page  # salespeople do not assign owners
     assert 'id="bulk"' not in client_for(reader).get("/customers/").content.decode()
+
+
+def test_a_change_to_all_with_a_refused_filter_changes_nothing(
+    owner: User, teammate: User, manager: User
+) -> None:
+    # given leads and a client, and a bulk change to "all the clients" with a stage misspelt
+    leads = _leads(owner, 2)
+    headers = bearer(manager)
+    body = {"action": "assign_owner", "params": {"owner": teammate.pk}, "all": True,
+            "query": "stage=clientes"}  # fmt: skip
+
+    # when it is sent by the API, then it is refused naming the filter, and nothing changes
+    refused = client_for(manager).post(
+        "/api/customers/bulk", json.dumps(body), content_type="application/json", **headers
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "query", "stage"]
+    assert "clientes" in refused.json()["detail"][0]["msg"]
+
+    # and from the list, the same
+    page = _post(client_for(manager), "assign_owner", "confirm", query="stage=clientes",
+                 all="1", owner=teammate.pk)  # fmt: skip
+    assert page.status_code == 422 and "Etapa" in page.content.decode()
+    assert not Customer.objects.filter(owner=teammate).exists()
+    assert all(c.version == 1 for c in Customer.objects.filter(pk__in=[c.pk for c in leads]))

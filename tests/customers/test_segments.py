@@ -138,6 +138,59 @@ def test_saving_without_a_name_or_filters_is_refused(owner: User) -> None:
     assert "name" in error.value.messages_by_field
 
 
+def test_a_segment_with_a_filter_the_list_refuses_is_not_saved(owner: User) -> None:
+    # when a segment is saved with a stage that does not exist, on the page and by the API
+    page = client_for(owner).post(
+        "/customers/segments/new/", {"name": "Clientes", "query": "stage=clientes"}
+    )
+    api = client_for(owner).post(
+        "/api/segments",
+        json.dumps({"name": "Clientes", "query": "stage=clientes"}),
+        content_type="application/json",
+        **bearer(owner),
+    )
+
+    # then both are refused, naming the filter, and nothing is saved
+    assert page.status_code == 422 and "Etapa: Elige una opción válida" in page.content.decode()
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["body", "query"]
+    assert api.json()["detail"][0]["msg"].startswith("Etapa: ")
+    assert not Segment.objects.exists()
+
+
+def test_a_segment_whose_filter_is_refused_is_never_taken_as_the_whole_list(
+    owner: User, teammate: User
+) -> None:
+    # given a shared segment of one salesperson's customers, saved by a manager who sees them
+    _client(owner, "De Olga")
+    _client(teammate, "De Otro")
+    segment = Segment.objects.create(
+        name="De Olga", query=f"owner={owner.pk}", shared=True, owner=owner
+    )
+    Segment.objects.filter(pk=segment.pk).update(query="owner=999999")  # that person is gone
+
+    # when it is listed by the API, exported, or changed in bulk as a whole
+    listed = client_for(teammate).get(f"/api/segments/{segment.pk}/customers")
+    exported = client_for(teammate).get(f"/api/segments/{segment.pk}/export")
+    bulk = client_for(teammate).post(
+        "/api/customers/bulk",
+        json.dumps({"action": "add_tag", "params": {"tag": "x"}, "all": True,
+                    "query": "owner=999999"}),
+        content_type="application/json",
+    )  # fmt: skip
+
+    # then each is refused naming the filter, rather than taken as the whole list
+    assert listed.status_code == 422 and listed.json()["detail"][0]["loc"] == [
+        "segment", "query", "owner",
+    ]  # fmt: skip
+    assert exported.status_code == 422 and exported.json()["detail"][0]["loc"] == [
+        "query", "owner",
+    ]  # fmt: skip
+    assert bulk.status_code == 422 and bulk.json()["detail"][0]["loc"] == [
+        "body", "query", "owner",
+    ]  # fmt: skip
+    assert not Tag.objects.filter(name="x").exists()
+
+
 def test_a_private_segment_is_not_found_by_others(
     owner: User, teammate: User, manager: User
 ) -> None:

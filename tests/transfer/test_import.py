@@ -15,6 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cartera.activities.models import EntryKind, LifecycleChange, TimelineEntry
 from cartera.audit.models import Action, AuditEvent
+from cartera.customers import segments
 from cartera.customers.models import Customer
 from cartera.customers.services import update_customer
 from cartera.transfer import reading, services
@@ -557,3 +558,12 @@ def test_an_import_s_customers_open_in_the_list(
     # while an administrator, who sees every import, may
     admins = client_for(admin_user).get(f"/customers/?imported={batch.pk}")
     assert {c.legal_name for c in admins.context["page"].object_list} == names
+    # and a segment of the import, shared, is refused to the teammate as a whole, not widened
+    segment = segments.create_segment(
+        name="Importados", query=f"imported={batch.pk}", shared=True, by=owner
+    )
+    theirs = client_for(teammate).get(f"/api/segments/{segment.pk}/customers")
+    assert theirs.status_code == 422
+    assert theirs.json()["detail"][0]["loc"] == ["segment", "query", "imported"]
+    mine = client_for(owner).get(f"/api/segments/{segment.pk}/customers").json()
+    assert {c["legal_name"] for c in mine["results"]} == names
