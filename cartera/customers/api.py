@@ -401,11 +401,16 @@ def _resolve(payload: CustomerIn, *, tax_country: str | None) -> dict[str, Any]:
     return data
 
 
+def error_location(path: str) -> list[str | int]:
+    """An error's dotted path as the API's ``loc`` parts ("channels.0.value" → channels, 0,
+    value); none for an error of the whole request."""
+    return [] if path == "__all__" else [int(p) if p.isdigit() else p for p in path.split(".")]
+
+
 def _invalid(request: HttpRequest, exc: CustomerInvalid) -> Status[dict[str, Any]]:
     detail = []
     for path, messages in exc.messages_by_field.items():
-        loc: list[str | int] = ["body"]
-        loc += [int(p) if p.isdigit() else p for p in path.split(".") if path != "__all__"]
+        loc: list[str | int] = ["body", *error_location(path)]
         detail += [{"loc": loc, "msg": str(m), "type": "invalid"} for m in messages]
     body: dict[str, Any] = {"detail": detail}
     if exc.duplicate is not None:

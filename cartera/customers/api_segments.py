@@ -18,7 +18,7 @@ from cartera.core.models import Company
 from cartera.core.pagination import count_up_to
 from cartera.core.schema import Text
 from cartera.customers import bulk, segments
-from cartera.customers.api import MAX_PAGE, CustomerPage, ErrorOut, serialize
+from cartera.customers.api import MAX_PAGE, CustomerPage, ErrorOut, error_location, serialize
 from cartera.customers.models import Segment
 from cartera.customers.queries import customer_list_queryset
 from cartera.customers.validation import CustomerInvalid
@@ -109,7 +109,7 @@ def _invalid(exc: CustomerInvalid, where: tuple[str, ...] = ("body",)) -> Status
     """422 with each message under ``where`` and its field (a refused filter: its name)."""
     detail = [
         {
-            "loc": [*where] + ([] if field == "__all__" else [field]),
+            "loc": [*where, *error_location(field)],
             "msg": str(m),
             "type": "invalid",
         }

@@ -66,6 +66,20 @@ class TagsField(forms.ModelMultipleChoiceField):
         return list(super().clean(value))
 
 
+class YesNoField(forms.NullBooleanField):
+    """Yes, no, or any when empty; anything else is refused rather than read as any."""
+
+    widget = forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
+
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+        if value in (None, ""):
+            return None
+        answer = super().to_python(value)
+        if answer is None:
+            raise forms.ValidationError(_("Choose yes or no."), code="invalid")
+        return answer
+
+
 class CustomerFilter(forms.Form):
     """Reads the list's state from a URL query string and applies it to a queryset."""
 
@@ -86,11 +100,7 @@ class CustomerFilter(forms.Form):
     )  # fmt: skip
     country = forms.ChoiceField(label=_("Country"), required=False)
     region = forms.CharField(label=_("Region"), required=False, max_length=8)
-    follow_up = forms.NullBooleanField(
-        label=_("Follow-up"),
-        required=False,
-        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
-    )
+    follow_up = YesNoField(label=_("Follow-up"), required=False)
     tag = TagsField(
         label=_("Tags (any of)"), required=False, queryset=Tag.objects.all(), to_field_name="name",
         widget=forms.SelectMultiple(attrs={"size": 3}),
@@ -154,13 +164,7 @@ class CustomerFilter(forms.Form):
                     label=definition.label, required=False, choices=choices
                 )
             elif definition.field_type == CustomFieldType.BOOLEAN:
-                self.fields[name] = forms.NullBooleanField(
-                    label=definition.label,
-                    required=False,
-                    widget=forms.Select(
-                        choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-                    ),
-                )
+                self.fields[name] = YesNoField(label=definition.label, required=False)
             else:
                 self.fields[name] = forms.CharField(
                     label=definition.label, required=False, max_length=100

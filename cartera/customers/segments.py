@@ -54,13 +54,15 @@ def segment_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
 
 
 def checked_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
-    """Like ``segment_filter``, but a filter the list would ignore as invalid is refused:
-    ``SegmentInvalid`` keyed by the filter's name."""
+    """Like ``segment_filter``, but a filter the list would ignore (invalid, or unknown) is
+    refused: ``SegmentInvalid`` keyed by the filter's name."""
     form = segment_filter(segment, user=user)
-    if not form.is_valid():
-        raise SegmentInvalid(
-            {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-        )
+    refused = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+    for name in form.data:  # a misspelt filter, or a custom field no longer in use
+        if name not in form.fields and name not in NOT_FILTERS:
+            refused[name] = [_("There is no such filter.")]
+    if refused:
+        raise SegmentInvalid(refused)
     return form
 
 
@@ -145,7 +147,9 @@ def _check(name: str, query: str, *, by: User, new_query: bool = True) -> tuple[
         try:
             checked_filter(query, user=by)
         except SegmentInvalid as exc:
-            errors["query"] = FilterDescriber(by).refused(exc.messages_by_field)
+            said = FilterDescriber(by).refused(exc.messages_by_field)
+            for name, text in zip(exc.messages_by_field, said, strict=True):
+                errors[f"query.{name}"] = [text]
     if errors:
         raise SegmentInvalid(errors)
     return name, query

@@ -415,7 +415,11 @@ def register_rows_brought(
             str(labels[plan.type_after(target)]),
             already=_address_key(address) in plan.kept,
             repeated=target is not address and _address_key(address) not in plan.kept,
-            becomes_fiscal=target is plan.fiscal and target.type != AddressType.FISCAL,
+            becomes_fiscal=(
+                address.type == AddressType.FISCAL
+                and target is plan.fiscal
+                and target.type != AddressType.FISCAL
+            ),
         )
         for address, target in plan.steps
     ]
@@ -439,7 +443,11 @@ def _brought(items: list[tuple[str, str, Any]], kept: set[Any]) -> list[Brought]
     return listed
 
 
-def _moved_event(context: MergeContext, object_type: str, obj: Any) -> AuditEvent:
+def _moved_event(
+    context: MergeContext, object_type: str, obj: Any, changes: dict[str, list[Any]] | None = None
+) -> AuditEvent:
+    """The kept customer's history line for a row the merge moved (or, with ``changes``,
+    changed: its address that is fiscal no longer, or is now)."""
     return audit.event(
         action=Action.MERGE,
         object_type=object_type,
@@ -447,7 +455,7 @@ def _moved_event(context: MergeContext, object_type: str, obj: Any) -> AuditEven
         label=str(obj),
         customer_id=context.survivor.pk,
         by=context.by,
-        changes={"customer": [context.other.code, context.survivor.code]},
+        changes=changes or {"customer": [context.other.code, context.survivor.code]},
         version=context.survivor.version,
     )
 
@@ -479,9 +487,14 @@ def _move_register_rows(context: MergeContext, chosen: Mapping[str, str]) -> dic
 
     # Addresses: one fiscal address; the one not chosen stays as another address.
     plan = plan_addresses(survivor, other, take_fiscal=chosen["fiscal_address"] == OTHER)
+
+    def retype(address: Address, to: str) -> None:
+        events.append(_moved_event(context, "address", address, {"type": [address.type, to]}))
+        address.type = to
+        address.save(update_fields=["type"])
+
     if plan.demoted is not None:  # first, as a customer has one fiscal address at a time
-        plan.demoted.type = AddressType.OTHER
-        plan.demoted.save(update_fields=["type"])
+        retype(plan.demoted, AddressType.OTHER)
     addresses = plan.moved()
     for address in addresses:
         address.type = plan.type_after(address)
@@ -489,8 +502,7 @@ def _move_register_rows(context: MergeContext, chosen: Mapping[str, str]) -> dic
         events.append(_moved_event(context, "address", address))
     Address.objects.bulk_update(addresses, ["customer", "type"])
     if plan.fiscal is not None and plan.fiscal.type != AddressType.FISCAL:
-        plan.fiscal.type = AddressType.FISCAL  # the kept customer's copy of the chosen one
-        plan.fiscal.save(update_fields=["type"])
+        retype(plan.fiscal, AddressType.FISCAL)  # the kept customer's copy of the chosen one
 
     # Contacts: a person both customers have is kept once; what pointed at the other's copy
     # points at the survivor's.

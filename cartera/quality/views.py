@@ -209,7 +209,8 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     if str(pick) == str(other.pk):
         survivor, other = other, survivor
     chosen = services.default_choices(survivor, other)
-    if request.GET.get("fiscal_address") in (SURVIVOR, OTHER):  # the preview, as it is chosen
+    if request.method == "GET" and request.GET.get("fiscal_address") in (SURVIVOR, OTHER):
+        # the preview of what the merged customer brings, as the fiscal address is chosen
         chosen["fiscal_address"] = request.GET["fiscal_address"]
     row_errors: dict[str, list[str]] = {}
     general: list[str] = []

@@ -90,12 +90,16 @@ def _filters(request: HttpRequest) -> str:
     return export.list_query(query)
 
 
-def _invalid(exc: ExportInvalid) -> Status[dict[str, Any]]:
-    detail = [
-        {"loc": ["query", "search" if name == "q" else name], "msg": str(m), "type": "invalid"}
-        for name, messages in exc.messages_by_field.items()
-        for m in messages
-    ]
+def _invalid(exc: ExportInvalid, *, segment: bool) -> Status[dict[str, Any]]:
+    """The export's own parameters under "query"; a refused filter under "query" by its API
+    name, or, for a segment, under "segment", "query" by its name in the segment's filters."""
+    detail = []
+    for name, messages in exc.messages_by_field.items():
+        if segment and name not in ExportParams.model_fields:
+            loc = ["segment", "query", name]
+        else:
+            loc = ["query", "search" if name == "q" else name]
+        detail += [{"loc": loc, "msg": str(m), "type": "invalid"} for m in messages]
     return Status(422, {"detail": detail})
 
 
@@ -114,7 +118,7 @@ def _run(request: HttpRequest, params: ExportParams, segment: Segment | None) ->
             )
             return export_response(item)
     except ExportInvalid as exc:
-        return _invalid(exc)
+        return _invalid(exc, segment=segment is not None)
 
 
 @router.get(

@@ -152,7 +152,8 @@ def test_a_segment_with_a_filter_the_list_refuses_is_not_saved(owner: User) -> N
 
     # then both are refused, naming the filter, and nothing is saved
     assert page.status_code == 422 and "Etapa: Elige una opción válida" in page.content.decode()
-    assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["body", "query"]
+    assert api.status_code == 422
+    assert api.json()["detail"][0]["loc"] == ["body", "query", "stage"]
     assert api.json()["detail"][0]["msg"].startswith("Etapa: ")
     assert not Segment.objects.exists()
 
@@ -183,12 +184,47 @@ def test_a_segment_whose_filter_is_refused_is_never_taken_as_the_whole_list(
         "segment", "query", "owner",
     ]  # fmt: skip
     assert exported.status_code == 422 and exported.json()["detail"][0]["loc"] == [
-        "query", "owner",
+        "segment", "query", "owner",
     ]  # fmt: skip
     assert bulk.status_code == 422 and bulk.json()["detail"][0]["loc"] == [
         "body", "query", "owner",
     ]  # fmt: skip
     assert not Tag.objects.filter(name="x").exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "said"),
+    [
+        ("stge=client", "stge", "stge: No existe ese filtro."),
+        ("follow_up=si", "follow_up", "Seguimiento: Elige sí o no."),
+        ("cf_zona=norte", "cf_zona", "cf_zona: No existe ese filtro."),  # no such custom field
+    ],
+)
+def test_a_misspelt_filter_or_an_answer_other_than_yes_or_no_is_refused(
+    owner: User, manager: User, query: str, name: str, said: str
+) -> None:
+    # given customers, and a filter the list does not know, or a yes/no one answered otherwise
+    make_lead(owner, "Uno")
+    make_lead(owner, "Dos")
+
+    # when everyone matching it is to be changed, or it is saved as a segment
+    bulk = client_for(manager).post(
+        "/api/customers/bulk",
+        json.dumps({"action": "add_tag", "params": {"tag": "x"}, "all": True, "query": query}),
+        content_type="application/json",
+    )
+    saved = client_for(owner).post("/customers/segments/new/", {"name": "S", "query": query})
+
+    # then both are refused naming it, rather than read as no filter: nothing changes
+    assert bulk.status_code == 422 and bulk.json()["detail"][0]["loc"] == ["body", "query", name]
+    assert saved.status_code == 422 and said in saved.content.decode()
+    assert not Tag.objects.filter(name="x").exists() and not Segment.objects.exists()
+
+
+def test_the_list_says_a_yes_or_no_filter_was_not_understood(owner: User) -> None:
+    page = client_for(owner).get("/customers/?follow_up=si")
+    assert page.context["filter"].errors["follow_up"] == ["Elige sí o no."]
+    assert client_for(owner).get("/customers/?follow_up=true").context["filter"].is_valid()
 
 
 def test_a_private_segment_is_not_found_by_others(

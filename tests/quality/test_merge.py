@@ -221,6 +221,13 @@ def test_a_chosen_fiscal_address_the_kept_one_has_becomes_fiscal_without_a_copy(
     assert addresses_of(kept) == [
         ("fiscal", "Gran Vía"), ("other", "Calle Mayor"), ("shipping", "Polígono Sur"),
     ]  # fmt: skip
+    # and the kept customer's history says which address stopped being fiscal and which became it
+    changed = AuditEvent.objects.filter(
+        customer_id=kept.pk, action=Action.MERGE, object_type="address", changes__has_key="type"
+    )
+    assert sorted((e.object_label.split(" ")[0], e.changes["type"]) for e in changed) == [
+        ("Calle", ["fiscal", "other"]), ("Gran", ["shipping", "fiscal"]),
+    ]  # fmt: skip
 
 
 def test_the_preview_gives_each_address_the_type_the_merge_gives_it(
@@ -237,10 +244,23 @@ def test_the_preview_gives_each_address_the_type_the_merge_gives_it(
         ("fiscal", "Calle Mayor"), ("other", "Gran Vía"), ("shipping", "Polígono Sur"),
     ]  # fmt: skip
 
-    # and chosen, as the fiscal address, with the kept one's as another
-    survivor2 = make_customer(owner, legal_name="Otro Muñoz SL", tax_id=valid_cif(7654329))
-    listed = register_rows_brought(survivor2, kept, home_region="ES", take_fiscal=True)
-    assert [a.kind for a in listed["addresses"]] == ["Fiscal", "Otra", "Envío"]
+    # and when it is chosen, it is fiscal and the kept one's fiscal address another one
+    third = make_customer(
+        owner, legal_name="Otro Muñoz SL", tax_id=valid_cif(7654329),
+        addresses=[{"type": "fiscal", "street": "Calle Alcalá", "exterior_number": "5",
+                    "postal_code": "28014", "municipality": "Madrid", "country": "ES"}],
+    )  # fmt: skip
+    listed = register_rows_brought(third, kept, home_region="ES", take_fiscal=True)
+    shown = [(a.text.split(",")[0], a.kind, a.already) for a in listed["addresses"]]
+    assert shown == [("Calle Mayor 28 3º B", "Fiscal", False), ("Gran Vía 1", "Otra", False),
+                     ("Polígono Sur 7", "Envío", False)]  # fmt: skip
+    merged = merge_customers(
+        survivor=third, other=kept, choices={"fiscal_address": "other"}, by=owner
+    )
+    assert addresses_of(merged) == [
+        ("fiscal", "Calle Mayor"), ("other", "Calle Alcalá"), ("other", "Gran Vía"),
+        ("shipping", "Polígono Sur"),
+    ]  # fmt: skip
 
 
 def test_the_other_tax_id_can_be_taken_over(

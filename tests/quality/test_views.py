@@ -298,6 +298,26 @@ def test_the_merge_screen_lists_what_is_copied_and_what_the_kept_one_has(owner: 
     assert a.addresses.count() == 1 and a.contacts.get().full_name == "Ana Ruiz"
 
 
+def test_the_merge_preview_follows_the_fiscal_address_chosen(owner: User) -> None:
+    # given twins with different fiscal addresses
+    a, b, pair = twins(owner)
+    b.addresses.update(street="Gran Vía", exterior_number="1", interior_number="")
+    url = f"/duplicates/{pair.pk}/merge/?keep={a.pk}"
+
+    # when the merge screen is asked what b brings, with a's fiscal address and with b's
+    def addresses(query: str) -> list[tuple[str, str]]:
+        page = client_for(owner).get(url + query)
+        listed = {str(label): items for label, items in page.context["moving"]["listed"]}
+        return [(i.text.split(",")[0], i.kind) for i in listed["Direcciones"]]
+
+    # then b's address is listed as it will be: another address, or the fiscal one
+    assert addresses("") == [("Gran Vía 1", "Otra")]
+    assert addresses("&fiscal_address=other") == [("Gran Vía 1", "Fiscal")]
+    assert addresses("&fiscal_address=nonsense") == [("Gran Vía 1", "Otra")]
+    page = client_for(owner).get(url).content.decode()
+    assert 'hx-select="#moving"' in page and 'id="moving"' in page
+
+
 def test_the_last_scan_before_scans_were_recorded_still_counts(owner: User, manager: User) -> None:
     # given a scan the worker ran before each scan was recorded (only its job result is left)
     make_customer(owner, legal_name="Hermanos Ruiz SL", tax_id=valid_cif(31))
