@@ -148,8 +148,8 @@ def _check(name: str, query: str, *, by: User, new_query: bool = True) -> tuple[
             checked_filter(query, user=by)
         except SegmentInvalid as exc:
             said = FilterDescriber(by).refused(exc.messages_by_field)
-            for name, text in zip(exc.messages_by_field, said, strict=True):
-                errors[f"query.{name}"] = [text]
+            for filter_name, text in zip(exc.messages_by_field, said, strict=True):
+                errors[f"query.{filter_name}"] = [text]
     if errors:
         raise SegmentInvalid(errors)
     return name, query
