@@ -4,8 +4,8 @@ A segment keeps only the list's query string. Opening it runs that query through
 same filter as the list, always starting from the customers the *reader* may see: a
 shared segment never shows anyone more than their own list would. A filter the list refuses
 (a stage that does not exist, an import the reader may not see) is refused when the segment is
-saved, and wherever a whole segment is acted on (exported, listed by the API, changed in bulk):
-never taken as "no filter".
+saved, and wherever a whole segment is used (opened, exported, listed by the API, changed in
+bulk): never taken as "no filter". Opened, such a segment shows no one and says why.
 """
 
 from __future__ import annotations

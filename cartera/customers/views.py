@@ -40,7 +40,12 @@ from cartera.customers.forms import (
 from cartera.customers.models import AddressType, ChannelType, Customer, CustomField, Segment, Stage
 from cartera.customers.panels import panels_for
 from cartera.customers.queries import customer_detail_queryset, customer_list_queryset
-from cartera.customers.segments import clean_query
+from cartera.customers.segments import (
+    FilterDescriber,
+    SegmentInvalid,
+    checked_filter,
+    clean_query,
+)
 from cartera.customers.validation import CustomerInvalid
 
 
@@ -54,10 +59,22 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = CustomerFilter(data=request.GET, user=user)
     queryset = form.apply(customer_list_queryset(user))
-    page = BoundedPaginator(queryset, settings.CARTERA_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     segment_id = request.GET.get("segment", "")
+    segment = (
+        Segment.objects.visible_to(user).filter(pk=segment_id).first()
+        if segment_id.isdigit()
+        else None
+    )
+    refused: list[str] = []
+    if segment is not None:  # a segment is its filters, all of them, or shows no one
+        try:
+            checked_filter(clean_query(params), user=user)
+        except SegmentInvalid as exc:
+            refused = FilterDescriber(user).refused(exc.messages_by_field)
+            queryset = queryset.none()
+    page = BoundedPaginator(queryset, settings.CARTERA_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": form,
         "page": page,
@@ -65,11 +82,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "home_region": Company.load().default_country,
         # Segments (saved filters) and the actions on many customers at once.
         "segments": Segment.objects.visible_to(user).order_by("name", "id"),
-        "segment": (
-            Segment.objects.visible_to(user).filter(pk=segment_id).first()
-            if segment_id.isdigit()
-            else None
-        ),
+        "segment": segment,
+        "segment_refused": refused,
         "segment_query": clean_query(params),
         "bulk_actions": bulk.actions_for(user),
     }

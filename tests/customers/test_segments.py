@@ -227,6 +227,27 @@ def test_the_list_says_a_yes_or_no_filter_was_not_understood(owner: User) -> Non
     assert client_for(owner).get("/customers/?follow_up=true").context["filter"].is_valid()
 
 
+def test_a_segment_whose_filter_one_may_not_use_opens_empty_and_says_why(
+    owner: User, teammate: User
+) -> None:
+    # given a shared segment of one person's customers, whose owner filter is gone
+    _client(owner, "De Olga")
+    segment = Segment.objects.create(
+        name="De nadie", query="owner=999999", shared=True, owner=owner
+    )
+
+    # when a teammate opens it
+    page = client_for(teammate).get(f"/customers/segments/{segment.pk}/", follow=True)
+
+    # then the list shows no one, and says which filter could not be used
+    assert list(page.context["page"].object_list) == []
+    html = page.content.decode()
+    assert 'id="segment-refused"' in html and "Responsable: Elige una opción válida" in html
+    # while the same filters without the segment are the list's, which ignores what it refuses
+    plain = client_for(teammate).get("/customers/?owner=999999")
+    assert [c.legal_name for c in plain.context["page"].object_list] == ["De Olga"]
+
+
 def test_a_private_segment_is_not_found_by_others(
     owner: User, teammate: User, manager: User
 ) -> None:
