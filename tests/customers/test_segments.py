@@ -243,6 +243,7 @@ def test_a_segment_whose_filter_one_may_not_use_opens_empty_and_says_why(
     assert list(page.context["page"].object_list) == []
     html = page.content.decode()
     assert 'id="segment-refused"' in html and "Responsable: Elige una opción válida" in html
+    assert 'id="segment-save"' not in html  # saving them again would be refused
     # while the same filters without the segment are the list's, which ignores what it refuses
     plain = client_for(teammate).get("/customers/?owner=999999")
     assert [c.legal_name for c in plain.context["page"].object_list] == ["De Olga"]
