@@ -180,13 +180,12 @@ class SelectionForm(forms.Form):
                 _("Tick the customers to change, or choose all that match the filters.")
             )
         if data.get("all"):  # all that match: never all, for a filter the list refuses
-            try:
-                segments.checked_filter(
-                    segments.clean_query(data.get("query") or ""), user=self.user
-                )
-            except segments.SegmentInvalid as exc:
-                describe = segments.FilterDescriber(self.user)
-                raise forms.ValidationError(describe.refused(exc.messages_by_field)) from None
+            form = segments.segment_filter(
+                segments.clean_query(data.get("query") or ""), user=self.user
+            )
+            if refused := segments.refused_filters(form):
+                said = segments.name_refused(form, refused)
+                raise forms.ValidationError(list(said.values()))
         return data
 
 

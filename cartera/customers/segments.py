@@ -53,15 +53,31 @@ def segment_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
     return CustomerFilter(data=QueryDict(query), user=user)
 
 
-def checked_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
-    """Like ``segment_filter``, but a filter the list would ignore (invalid, or unknown) is
-    refused: ``SegmentInvalid`` keyed by the filter's name."""
-    form = segment_filter(segment, user=user)
+def refused_filters(form: CustomerFilter) -> dict[str, list[str]]:
+    """What the list would ignore of ``form``'s query, by name: invalid values, and names that
+    are no filter (misspelt, or a custom field no longer in use). Empty when it takes it all."""
     refused = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-    for name in form.data:  # a misspelt filter, or a custom field no longer in use
+    for name in form.data:
         if name not in form.fields and name not in NOT_FILTERS:
             refused[name] = [_("There is no such filter.")]
-    if refused:
+    return refused
+
+
+def name_refused(form: CustomerFilter, refused: dict[str, list[str]]) -> dict[str, str]:
+    """Each refused filter said as the list names it: "Stage: Select a valid choice…"."""
+    said = {}
+    for name, messages in refused.items():
+        field = form.fields.get(name)
+        label = field.label if field is not None and field.label else name
+        said[name] = _("%(filter)s: %(errors)s") % {"filter": label, "errors": " ".join(messages)}
+    return said
+
+
+def checked_filter(segment: Segment | str, *, user: User) -> CustomerFilter:
+    """Like ``segment_filter``, but a filter the list would ignore is refused:
+    ``SegmentInvalid`` keyed by the filter's name (see ``refused_filters``)."""
+    form = segment_filter(segment, user=user)
+    if refused := refused_filters(form):
         raise SegmentInvalid(refused)
     return form
 
@@ -117,17 +133,6 @@ class FilterDescriber:
             said.append(f"{field.label}: {', '.join(values)}")
         return said
 
-    def refused(self, errors: dict[str, list[str]]) -> list[str]:
-        """Refused filters as the list names them: "Stage: Select a valid choice…"."""
-        said = []
-        for name, messages in errors.items():
-            field = self.form.fields.get(name)
-            label = field.label if field is not None and field.label else name
-            said.append(
-                _("%(filter)s: %(errors)s") % {"filter": label, "errors": " ".join(messages)}
-            )
-        return said
-
 
 def _check(name: str, query: str, *, by: User, new_query: bool = True) -> tuple[str, str]:
     """The name and filters to save; the filters are checked as ``by``'s list reads them when
@@ -144,12 +149,9 @@ def _check(name: str, query: str, *, by: User, new_query: bool = True) -> tuple[
     elif not query:
         errors["query"] = [_("Choose at least one filter to save as a segment.")]
     elif new_query:
-        try:
-            checked_filter(query, user=by)
-        except SegmentInvalid as exc:
-            said = FilterDescriber(by).refused(exc.messages_by_field)
-            for filter_name, text in zip(exc.messages_by_field, said, strict=True):
-                errors[f"query.{filter_name}"] = [text]
+        form = segment_filter(query, user=by)
+        for filter_name, said in name_refused(form, refused_filters(form)).items():
+            errors[f"query.{filter_name}"] = [said]
     if errors:
         raise SegmentInvalid(errors)
     return name, query

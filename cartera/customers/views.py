@@ -40,12 +40,7 @@ from cartera.customers.forms import (
 from cartera.customers.models import AddressType, ChannelType, Customer, CustomField, Segment, Stage
 from cartera.customers.panels import panels_for
 from cartera.customers.queries import customer_detail_queryset, customer_list_queryset
-from cartera.customers.segments import (
-    FilterDescriber,
-    SegmentInvalid,
-    checked_filter,
-    clean_query,
-)
+from cartera.customers.segments import clean_query, name_refused, refused_filters
 from cartera.customers.validation import CustomerInvalid
 
 
@@ -68,12 +63,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         else None
     )
     refused: list[str] = []
-    if segment is not None:  # a segment is its filters, all of them, or shows no one
-        try:
-            checked_filter(clean_query(params), user=user)
-        except SegmentInvalid as exc:
-            refused = FilterDescriber(user).refused(exc.messages_by_field)
-            queryset = queryset.none()
+    if segment is not None and (wrong := refused_filters(form)):
+        # a segment is its filters, all of them, or shows no one
+        refused = list(name_refused(form, wrong).values())
+        queryset = queryset.none()
     page = BoundedPaginator(queryset, settings.CARTERA_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": form,

@@ -408,11 +408,10 @@ def register_rows_brought(
     channels = [(c.display(home_region), c.get_type_display(), _channel_key(c))
                 for c in other.channels.all()]  # fmt: skip
     plan = plan_addresses(survivor, other, take_fiscal=take_fiscal)
-    labels = dict(AddressType.choices)
     addresses = [
         Brought(
             str(address),
-            str(labels[plan.type_after(target)]),
+            str(AddressType(plan.type_after(target)).label),
             already=_address_key(address) in plan.kept,
             repeated=target is not address and _address_key(address) not in plan.kept,
             becomes_fiscal=(

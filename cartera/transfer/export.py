@@ -41,7 +41,6 @@ from cartera.core.countries import country_name, region_name
 from cartera.core.models import Company
 from cartera.core.pagination import bound
 from cartera.core.spreadsheets import neutralise
-from cartera.customers.filters import CustomerFilter
 from cartera.customers.fiscal import format_tax_id
 from cartera.customers.models import (
     Address,
@@ -55,7 +54,7 @@ from cartera.customers.models import (
     CustomFieldType,
     Segment,
 )
-from cartera.customers.segments import SegmentInvalid, checked_filter, segment_customers
+from cartera.customers.segments import SegmentInvalid, segment_customers
 from cartera.customers.validation import CustomerInvalid
 
 CHUNK_SIZE = 1000
@@ -300,26 +299,17 @@ def list_query(params: QueryDict) -> str:
     return kept.urlencode()
 
 
-def check_filters(query: str, *, user: User) -> CustomerFilter:
-    """The list filter of ``query``; filters the list would ignore as invalid are refused."""
-    try:
-        return checked_filter(query, user=user)
-    except SegmentInvalid as exc:
-        raise ExportInvalid(exc.messages_by_field) from None
-
-
 def customers_for(
     *, user: User, query: str = "", segment: Segment | None = None
 ) -> CustomerQuerySet:
     """The customers an export holds: those the list (or the segment) shows ``user``, sorted
     like it. A search is bounded the way the list bounds it."""
-    if segment is not None:
-        try:
-            queryset, _form = segment_customers(segment, user=user, strict=True)
-        except SegmentInvalid as exc:
-            raise ExportInvalid(exc.messages_by_field) from None
-    else:
-        queryset = check_filters(query, user=user).apply(Customer.objects.visible_to(user))
+    try:  # a filter the list would ignore is refused, never taken as no filter
+        queryset, _form = segment_customers(
+            query if segment is None else segment, user=user, strict=True
+        )
+    except SegmentInvalid as exc:
+        raise ExportInvalid(exc.messages_by_field) from None
     if queryset.is_search:
         queryset, _count, _exact = bound(queryset)
     return queryset

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from cartera.accounts.models import User
 from cartera.core.pagination import count_up_to
 from cartera.customers.models import Customer, Segment
-from cartera.customers.segments import FilterDescriber, clean_query
+from cartera.customers.segments import FilterDescriber, clean_query, name_refused
 from cartera.transfer import export
 from cartera.transfer.export import Export, ExportInvalid
 
@@ -127,7 +127,7 @@ def _page(
         "form": form,
         "segment": segment,
         "filters": describer(clean_query(query)),
-        "filter_errors": describer.refused(refused),
+        "filter_errors": list(name_refused(describer.form, refused).values()),
         "count": count,
         "back": back,
         "action": action,
